@@ -1,0 +1,295 @@
+"""The shared vocabulary: every stage reads and writes these pydantic artifacts, and nothing else.
+
+Data flows forward (scan -> plan -> build -> runtime -> learn); a stage imports the artifacts it
+consumes from here, never another stage's internals.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JsonSchema = dict[str, Any]
+"""A JSON Schema document (draft 2020-12 subset), as a plain dict."""
+
+DEFAULT_WORKSPACE = "default"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Artifact(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+# --------------------------------------------------------------------------------------------- scan
+
+
+class Language(StrEnum):
+    PYTHON = "python"
+    JAVASCRIPT = "javascript"
+    TYPESCRIPT = "typescript"
+
+
+class ByteSpan(Artifact):
+    start_byte: int
+    end_byte: int
+    start_line: int
+    """1-based."""
+    end_line: int
+
+
+class DetectionReason(Artifact):
+    code: str
+    """Stable machine name, e.g. `returns_literal`, `not_implemented`, `todo_marker`, `explicit_marker`."""
+    detail: str
+    """One human sentence: what in the code made us think so."""
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class Param(Artifact):
+    name: str
+    annotation: str | None = None
+    """The type annotation as written in the source."""
+    json_schema: JsonSchema = Field(default_factory=dict)
+    required: bool = True
+
+
+class ModuleSpec(Artifact):
+    """One fake "smart part" of a prototype, with the typed contract it must keep."""
+
+    id: str
+    """Stable id `relative/path.py::QualName`."""
+    name: str
+    """The function's qualified name inside its file."""
+    language: Language
+    path: str
+    """POSIX path relative to the scanned root."""
+    span: ByteSpan
+    """The whole function definition."""
+    body_span: ByteSpan
+    """The function body: the exact bytes `build` replaces."""
+    is_async: bool = False
+    params: list[Param] = Field(default_factory=list)
+    input_schema: JsonSchema = Field(default_factory=dict)
+    """Object schema whose properties are the parameters."""
+    output_annotation: str | None = None
+    output_schema: JsonSchema = Field(default_factory=dict)
+    """Schema of the return value; enum labels included for `Enum`/`Literal` outputs."""
+    intent: str = ""
+    """What the function is meant to do, from its docstring, comments and name."""
+    static_example: Any = None
+    """The hard-coded value the stub returns, as JSON, when it can be read statically."""
+    static_source: str | None = None
+    """Source text of the hard-coded return expression."""
+    reasons: list[DetectionReason] = Field(default_factory=list)
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    calls: list[str] = Field(default_factory=list)
+    """Ids of other stub modules this one calls."""
+    called_by: list[str] = Field(default_factory=list)
+    source_hash: str = ""
+    """sha256 of the function's source bytes."""
+
+
+class ScanWarning(Artifact):
+    path: str
+    message: str
+
+
+class ScanResult(Artifact):
+    root: str
+    modules: list[ModuleSpec] = Field(default_factory=list)
+    warnings: list[ScanWarning] = Field(default_factory=list)
+    files_scanned: int = 0
+
+
+# --------------------------------------------------------------------------------------------- plan
+
+
+class Canary(Artifact):
+    target: str
+    """`adapter@version` name."""
+    fraction: float = Field(ge=0.0, le=1.0)
+
+
+class Route(Artifact):
+    """Where a module's calls go. Targets are `base` or an immutable adapter name."""
+
+    champion: str = "base"
+    canary: Canary | None = None
+    fallback: list[str] = Field(default_factory=lambda: ["base", "static"])
+
+
+class Policy(Artifact):
+    max_retries: int = Field(default=2, ge=0)
+    """Extra attempts after an output fails validation; the error is fed back each time."""
+    timeout_s: float = Field(default=60.0, gt=0)
+    static_fallback: bool = True
+    """Return the prototype's original static value when every route fails (flagged in the trace)."""
+
+
+class ModulePlan(Artifact):
+    module_id: str
+    kind: str
+    """A module kind from the `modules/` catalog."""
+    agent_role: str
+    """An agent role from the `agents/` catalog."""
+    route: Route = Field(default_factory=Route)
+    framework: str = "langgraph"
+    policy: Policy = Field(default_factory=Policy)
+    decided_by: str = ""
+    """The rule (or model) that chose the kind, for review."""
+    rationale: str = ""
+
+
+class Plan(Artifact):
+    root: str
+    base_model: str
+    modules: list[ModulePlan] = Field(default_factory=list)
+    mermaid: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+    def for_module(self, module_id: str) -> ModulePlan | None:
+        return next((m for m in self.modules if m.module_id == module_id), None)
+
+
+class Manifest(Artifact):
+    """`agentforge.yaml`: everything `serve` needs to run a built app."""
+
+    app_name: str
+    source_root: str
+    workspace_id: str = DEFAULT_WORKSPACE
+    specs: list[ModuleSpec]
+    plan: Plan
+    built_at: datetime = Field(default_factory=utcnow)
+
+
+# ------------------------------------------------------------------------------------------ runtime
+
+
+class Rung(StrEnum):
+    """Which rung of the ladder answered a call."""
+
+    BASE = "base"
+    ADAPTER = "adapter"
+    STATIC = "static"
+
+
+class RouteTaken(Artifact):
+    model: str
+    adapter: str | None = None
+    rung: Rung = Rung.BASE
+
+
+class Trace(Artifact):
+    id: str = Field(default_factory=new_id)
+    workspace_id: str = DEFAULT_WORKSPACE
+    module_id: str
+    input: dict[str, Any]
+    output: Any = None
+    route: RouteTaken
+    latency_ms: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    retries: int = 0
+    fallback_used: bool = False
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Correction(Artifact):
+    """A user's corrected output for a trace, validated against the module's output schema before storage."""
+
+    id: str = Field(default_factory=new_id)
+    workspace_id: str = DEFAULT_WORKSPACE
+    trace_id: str
+    module_id: str
+    value: Any
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Example(Artifact):
+    """A supervised example for a module: the input it saw and the output it should have given."""
+
+    trace_id: str
+    module_id: str
+    input: dict[str, Any]
+    model_output: Any = None
+    target: Any
+    route: RouteTaken
+
+
+# -------------------------------------------------------------------------------------------- learn
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    EVALUATING = "evaluating"
+    PROMOTED = "promoted"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+class TrainingJob(Artifact):
+    id: str = Field(default_factory=new_id)
+    workspace_id: str = DEFAULT_WORKSPACE
+    module_id: str
+    state: JobState = JobState.QUEUED
+    adapter: str | None = None
+    """The adapter version this job produced, once trained."""
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class EvalReport(Artifact):
+    """The evaluation gate's evidence for one decision."""
+
+    module_id: str
+    metric: str
+    n: int
+    champion: str
+    candidate: str
+    champion_score: float
+    candidate_score: float
+    champion_validity: float
+    candidate_validity: float
+    margin: float
+    promoted: bool
+    reason: str
+
+
+class AdapterStatus(StrEnum):
+    CANDIDATE = "candidate"
+    CHAMPION = "champion"
+    REJECTED = "rejected"
+    RETIRED = "retired"
+
+
+class AdapterVersion(Artifact):
+    """An immutable, content-named LoRA adapter and its card."""
+
+    name: str
+    """`<module-slug>@<hash12>`: a retrained adapter is always a new name."""
+    workspace_id: str = DEFAULT_WORKSPACE
+    module_id: str
+    base_model: str
+    path: str
+    status: AdapterStatus = AdapterStatus.CANDIDATE
+    recipe: dict[str, Any] = Field(default_factory=dict)
+    data_hash: str = ""
+    train_examples: int = 0
+    train_seconds: float = 0.0
+    report: EvalReport | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+

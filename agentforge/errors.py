@@ -1,0 +1,55 @@
+"""One exception tree. Every error agentforge raises on purpose is an `AgentforgeError`."""
+
+from __future__ import annotations
+
+
+class AgentforgeError(Exception):
+    """Base class of every error agentforge raises on purpose."""
+
+
+class ScanError(AgentforgeError):
+    """The repository could not be scanned at all (a per-file problem is a warning, not this)."""
+
+
+class PlanError(AgentforgeError):
+    """The plan could not be made, or a plan file is invalid."""
+
+
+class CatalogError(AgentforgeError):
+    """A module kind or agent role in the catalog is missing or invalid."""
+
+
+class BuildError(AgentforgeError):
+    """The dynamic app could not be written."""
+
+
+class ModelError(AgentforgeError):
+    """A model back end failed to load or to answer."""
+
+
+class ModelUnavailableError(ModelError):
+    """The requested model cannot be had on this machine (not installed, not reachable)."""
+
+
+class OutputValidationError(AgentforgeError):
+    """A model's output did not fit the module's schema after every retry."""
+
+
+class NotFoundError(AgentforgeError):
+    """A module, trace, adapter or job id that does not exist."""
+
+
+class InvalidCorrectionError(AgentforgeError):
+    """A correction whose value does not fit the module's output schema."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StoreError(AgentforgeError):
+    """The store could not be opened, migrated or written."""
+
+
+class TrainingError(AgentforgeError):
+    """A training job failed."""
