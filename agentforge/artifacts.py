@@ -292,4 +292,3 @@ class AdapterVersion(Artifact):
     train_seconds: float = 0.0
     report: EvalReport | None = None
     created_at: datetime = Field(default_factory=utcnow)
-

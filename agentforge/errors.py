@@ -53,3 +53,7 @@ class StoreError(AgentforgeError):
 
 class TrainingError(AgentforgeError):
     """A training job failed."""
+
+
+class InvalidInputError(AgentforgeError):
+    """Inputs to a module call that do not fit its input schema."""

@@ -1,1 +1,5 @@
-"""agentforge.api"""
+"""HTTP API: one workspace's runtime over FastAPI."""
+
+from agentforge.api.app import create_app
+
+__all__ = ["create_app"]

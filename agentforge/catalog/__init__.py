@@ -1,1 +1,5 @@
-"""agentforge.catalog"""
+"""The built-in catalogs: module kinds (`modules/`) and agent roles (`agents/`), one YAML file each."""
+
+from agentforge.catalog.loader import Catalog, KindSpec, RoleSpec, load_catalog
+
+__all__ = ["Catalog", "KindSpec", "RoleSpec", "load_catalog"]

@@ -61,4 +61,3 @@ class Model(Protocol):
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine from sync code (CLI, tests, the threadpool of a sync endpoint)."""
     return asyncio.run(coro)
-

@@ -1,0 +1,5 @@
+"""`python -m agentforge` is the `agentforge` command."""
+
+from agentforge.cli.main import app
+
+app()

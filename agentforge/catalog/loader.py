@@ -1,0 +1,118 @@
+"""Load and validate the declarative catalogs, so a typo in a YAML file fails loudly at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agentforge.errors import CatalogError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+M = TypeVar("M", bound=BaseModel)
+
+OutputForm = Literal["label", "json", "text", "number"]
+
+
+class Detection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    output_types: list[str] = Field(default_factory=list)
+    """Output schema shapes that suggest this kind: enum, literal, object, string, number, integer."""
+    name_hints: list[str] = Field(default_factory=list)
+    """Words in a function's name or intent that suggest this kind."""
+
+
+class KindSpec(BaseModel):
+    """A module kind: how to prompt it, what its output looks like, how to score it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str
+    output: OutputForm
+    metric: Literal["exact_match", "field_f1", "similarity", "mae"]
+    training_format: Literal["label", "json", "text"]
+    system: str
+    """Template with `{role}`, `{instructions}`, `{labels}`, `{schema}`."""
+    user: str
+    """Template with `{intent}` and `{inputs}`."""
+    detection: Detection = Field(default_factory=Detection)
+
+
+class RoleSpec(BaseModel):
+    """An agent role: who answers, with which instructions and tools."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str
+    instructions: str
+    kinds: list[str]
+    tools: list[str] = Field(default_factory=list)
+    frameworks: list[str] = Field(default_factory=lambda: ["langgraph"])
+
+
+class Catalog(BaseModel):
+    kinds: dict[str, KindSpec]
+    roles: dict[str, RoleSpec]
+
+    def kind(self, name: str) -> KindSpec:
+        try:
+            return self.kinds[name]
+        except KeyError:
+            raise CatalogError(
+                f"unknown module kind {name!r}; known: {', '.join(sorted(self.kinds))}"
+            ) from None
+
+    def role(self, name: str) -> RoleSpec:
+        try:
+            return self.roles[name]
+        except KeyError:
+            raise CatalogError(
+                f"unknown agent role {name!r}; known: {', '.join(sorted(self.roles))}"
+            ) from None
+
+    def roles_for(self, kind: str) -> list[RoleSpec]:
+        return [r for r in self.roles.values() if kind in r.kinds]
+
+
+def _load_dir(folder: Path, model: type[M]) -> dict[str, M]:
+    items: dict[str, M] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            item = model.model_validate(data)
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise CatalogError(f"{path}: invalid {model.__name__}: {exc}") from exc
+        name = getattr(item, "name", path.stem)
+        if name != path.stem:
+            raise CatalogError(f"{path}: name {name!r} must match the file name {path.stem!r}")
+        items[name] = item
+    return items
+
+
+def load_catalog(extra_dirs: Sequence[Path] = ()) -> Catalog:
+    """The built-in catalog plus a workspace's own `modules/` and `agents/` folders (theirs win)."""
+    return _load_cached(tuple(Path(d).resolve() for d in extra_dirs))
+
+
+@lru_cache(maxsize=8)
+def _load_cached(extra_dirs: tuple[Path, ...]) -> Catalog:
+    kinds: dict[str, KindSpec] = {}
+    roles: dict[str, RoleSpec] = {}
+    for base in (REPO_ROOT, *extra_dirs):
+        kinds.update(_load_dir(base / "modules", KindSpec))
+        roles.update(_load_dir(base / "agents", RoleSpec))
+    if not kinds or not roles:
+        raise CatalogError(f"no module kinds or agent roles found under {REPO_ROOT}")
+    for role in roles.values():
+        unknown = set(role.kinds) - set(kinds)
+        if unknown:
+            raise CatalogError(f"agent role {role.name!r} serves unknown kinds: {sorted(unknown)}")
+    return Catalog(kinds=kinds, roles=roles)

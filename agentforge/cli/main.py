@@ -1,0 +1,170 @@
+"""`agentforge`: the pipeline's verbs on a terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from agentforge.cli.dynamize import dynamize
+from agentforge.cli.render import modules_table, plan_table, print_warnings
+from agentforge.errors import AgentforgeError
+
+app = typer.Typer(
+    name="agentforge",
+    help="Turn a static prototype into a living, self-improving application.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+RepoArg = Annotated[Path, typer.Argument(help="The prototype's folder.", exists=True, file_okay=False)]
+AppArg = Annotated[Path, typer.Option("--app", help="A built app folder (holds agentforge.yaml).")]
+StoreOpt = Annotated[
+    str | None, typer.Option("--store", help="Store URL (default: SQLite inside the app's .agentforge/).")
+]
+ModelOpt = Annotated[str, typer.Option("--model", help="Model name or local path.")]
+
+
+def _fail(exc: AgentforgeError) -> typer.Exit:
+    console.print(f"[red]error:[/] {exc}")
+    return typer.Exit(code=1)
+
+
+@app.command()
+def scan(path: RepoArg, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Find the stub functions of a prototype and their typed contracts (never imports the code)."""
+    from agentforge.scan import scan_repo
+
+    try:
+        result = scan_repo(path)
+    except AgentforgeError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    console.print(modules_table(result))
+    print_warnings(console, result)
+
+
+@app.command()
+def plan(
+    path: RepoArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the plan YAML.")] = Path(
+        "agentforge.plan.yaml"
+    ),
+    model: ModelOpt = "smollm2-135m-instruct",
+) -> None:
+    """Scan, then plan each module: kind, agent role, route, policies. Writes YAML and a Mermaid graph."""
+    from agentforge.plan import make_plan, plan_to_yaml
+    from agentforge.scan import scan_repo
+
+    try:
+        result = scan_repo(path)
+        the_plan = make_plan(result.modules, root=str(path), base_model=model)
+    except AgentforgeError as exc:
+        raise _fail(exc) from exc
+    output.write_text(plan_to_yaml(the_plan), encoding="utf-8")
+    mermaid = output.with_suffix(".mmd")
+    mermaid.write_text(the_plan.mermaid, encoding="utf-8")
+    console.print(plan_table(the_plan, result.modules))
+    console.print(f"plan written to {output}, graph to {mermaid}")
+
+
+@app.command()
+def build(
+    path: RepoArg,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder for the dynamic app.")],
+    model: ModelOpt = "smollm2-135m-instruct",
+) -> None:
+    """Scan, plan and write the dynamic app to OUT; the original repo is never modified."""
+    from agentforge.build import build_app
+    from agentforge.plan import make_plan
+    from agentforge.scan import scan_repo
+
+    try:
+        result = scan_repo(path)
+        the_plan = make_plan(result.modules, root=str(path), base_model=model)
+        manifest = build_app(path, result.modules, the_plan, out)
+    except AgentforgeError as exc:
+        raise _fail(exc) from exc
+    console.print(f"built {manifest.app_name} with {len(manifest.specs)} dynamic modules into {out}")
+
+
+@app.command()
+def serve(
+    app_dir: Annotated[Path, typer.Argument(help="A built app folder.", exists=True, file_okay=False)],
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    store: StoreOpt = None,
+    model: ModelOpt = "smollm2-135m-instruct",
+) -> None:
+    """Serve a built app's modules over HTTP (invoke, traces, corrections, /metrics, /health)."""
+    import uvicorn
+
+    from agentforge.api import create_app
+    from agentforge.cli.models import load_model
+    from agentforge.runtime import Engine
+    from agentforge.runtime.host import open_app
+
+    try:
+        opened = open_app(app_dir, store)
+        engine = Engine(opened.store, load_model(model, console), workspace_id=opened.manifest.workspace_id)
+    except AgentforgeError as exc:
+        raise _fail(exc) from exc
+    console.print(f"serving {opened.manifest.app_name} on http://{host}:{port}")
+    uvicorn.run(create_app(engine, app_name=opened.manifest.app_name), host=host, port=port, log_level="info")
+
+
+@app.command()
+def train(
+    module: Annotated[str, typer.Argument(help="Module id or function name.")],
+    app_dir: AppArg,
+    store: StoreOpt = None,
+    model: ModelOpt = "smollm2-135m-instruct",
+    recipe: Annotated[str, typer.Option(help="Recipe name in adapters/ or a YAML path.")] = "cpu-default",
+) -> None:
+    """Train a LoRA adapter on a module's corrections; promote it only if it beats the current route."""
+    from agentforge.cli.models import load_model
+    from agentforge.cli.progress import train_with_progress
+    from agentforge.runtime import Engine
+    from agentforge.runtime.host import open_app
+
+    try:
+        opened = open_app(app_dir, store)
+        engine = Engine(opened.store, load_model(model, console), workspace_id=opened.manifest.workspace_id)
+        outcome = train_with_progress(engine, module, opened.data, recipe, console)
+    except AgentforgeError as exc:
+        raise _fail(exc) from exc
+    report = outcome.adapter.report
+    if report is not None:
+        console.print(json.dumps(report.model_dump(mode="json"), indent=2))
+
+
+dataset_app = typer.Typer(help="Per-module datasets built from corrections.", no_args_is_help=True)
+app.add_typer(dataset_app, name="dataset")
+
+
+@dataset_app.command("export")
+def dataset_export(
+    module: Annotated[str, typer.Argument(help="Module id or function name.")],
+    app_dir: AppArg,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Alpaca JSONL file to write.")],
+    store: StoreOpt = None,
+) -> None:
+    """Export a module's corrections as Alpaca JSONL (instruction, input, output)."""
+    from agentforge.learn.loop import export_module_dataset
+    from agentforge.runtime.host import open_app
+
+    try:
+        opened = open_app(app_dir, store)
+        count = export_module_dataset(opened.store, opened.manifest.workspace_id, module, output)
+    except AgentforgeError as exc:
+        raise _fail(exc) from exc
+    console.print(f"wrote {count} examples to {output}")
+
+
+app.command()(dynamize)

@@ -1,0 +1,54 @@
+"""Rich renderings shared by the CLI commands."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from agentforge.artifacts import JsonSchema, ModuleSpec, Plan, ScanResult
+
+
+def schema_summary(schema: JsonSchema) -> str:
+    if "enum" in schema:
+        labels = [str(v) for v in schema["enum"]]
+        shown = ", ".join(labels[:4]) + (f", … ({len(labels)} labels)" if len(labels) > 4 else "")
+        return f"{schema.get('title', 'enum')}: {shown}"
+    if schema.get("type") == "object" and "properties" in schema:
+        return f"{schema.get('title', 'object')} {{{', '.join(schema['properties'])}}}"
+    return json.dumps(schema)[:60] if schema else "any"
+
+
+def modules_table(result: ScanResult) -> Table:
+    table = Table(title=f"Stub modules in {result.root}", show_lines=False)
+    table.add_column("module")
+    table.add_column("output")
+    table.add_column("why it is a stub")
+    table.add_column("conf.", justify="right")
+    for spec in result.modules:
+        reasons = "; ".join(r.detail for r in spec.reasons)
+        table.add_row(spec.id, schema_summary(spec.output_schema), reasons, f"{spec.confidence:.2f}")
+    return table
+
+
+def plan_table(plan: Plan, specs: list[ModuleSpec]) -> Table:
+    names = {s.id: s.name for s in specs}
+    table = Table(title=f"Plan (base model {plan.base_model})")
+    for col in ("module", "kind", "agent", "route", "retries", "decided by"):
+        table.add_column(col)
+    for m in plan.modules:
+        table.add_row(
+            names.get(m.module_id, m.module_id),
+            m.kind,
+            m.agent_role,
+            " → ".join([m.route.champion, *m.route.fallback]),
+            str(m.policy.max_retries),
+            m.decided_by,
+        )
+    return table
+
+
+def print_warnings(console: Console, result: ScanResult) -> None:
+    for w in result.warnings:
+        console.print(f"[yellow]warning[/] {w.path}: {w.message}")

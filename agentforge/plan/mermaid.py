@@ -1,0 +1,36 @@
+"""Draw a plan as a Mermaid flowchart: one node per module, an edge per call between modules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from agentforge.artifacts import ModuleSpec, Plan
+
+_ESCAPES = {'"': "#quot;", "<": "#lt;", ">": "#gt;"}
+
+
+def _text(value: str) -> str:
+    """Mermaid entity codes, so a name can never close the label or inject HTML into it."""
+    return "".join(_ESCAPES.get(char, char) for char in value)
+
+
+def plan_mermaid(plan: Plan, specs: Sequence[ModuleSpec]) -> str:
+    """`flowchart LR` with nodes `m0, m1, ...` in plan order, labelled `name<br/>kind / role`, and an
+    edge `caller --> callee` for every `spec.calls` entry whose both ends are in the plan."""
+    by_id = {spec.id: spec for spec in specs}
+    node = {module.module_id: f"m{i}" for i, module in enumerate(plan.modules)}
+    lines = ["flowchart LR"]
+    for module in plan.modules:
+        spec = by_id.get(module.module_id)
+        name = spec.name if spec else module.module_id.rpartition("::")[2]
+        label = f"{_text(name)}<br/>{_text(module.kind)} / {_text(module.agent_role)}"
+        lines.append(f'    {node[module.module_id]}["{label}"]')
+    edges = (
+        f"    {node[spec.id]} --> {node[callee]}"
+        for spec in specs
+        if spec.id in node
+        for callee in spec.calls
+        if callee in node
+    )
+    lines.extend(dict.fromkeys(edges))
+    return "\n".join(lines) + "\n"

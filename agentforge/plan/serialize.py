@@ -1,0 +1,66 @@
+"""Plans as YAML files a person can read, review and edit next to the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from agentforge.artifacts import Plan
+from agentforge.catalog import Catalog, load_catalog
+from agentforge.errors import PlanError
+
+
+class _Dumper(yaml.SafeDumper):
+    """Safe dumper that writes multi-line text (Mermaid, intents, source) as `|` blocks, not escaped lines,
+    and never emits `&id001` anchors for values that happen to be shared."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|" if "\n" in data else None)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(data: Any) -> str:
+    """The YAML style of every agentforge artifact file: keys in model order, block text, UTF-8 as is."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110)
+
+
+def plan_to_yaml(plan: Plan) -> str:
+    return dump_yaml(plan.model_dump(mode="json"))
+
+
+def plan_from_yaml(text: str, *, catalog: Catalog | None = None) -> Plan:
+    """Parse and validate a plan file, including that every kind and role exists in the catalog (the
+    built-in one unless given) and that each role serves its kind, since plan files are edited by hand."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PlanError(f"the plan is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PlanError(
+            f"the plan must be a YAML mapping with root, base_model and modules, got {data!r:.80}"
+        )
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as exc:
+        raise PlanError(f"the plan does not fit the Plan schema: {exc}") from exc
+    catalog = catalog or load_catalog()
+    for module in plan.modules:
+        if module.kind not in catalog.kinds:
+            known = ", ".join(sorted(catalog.kinds))
+            raise PlanError(f"{module.module_id}: unknown module kind {module.kind!r}; known: {known}")
+        role = catalog.roles.get(module.agent_role)
+        if role is None or module.kind not in role.kinds:
+            serving = ", ".join(r.name for r in catalog.roles_for(module.kind))
+            raise PlanError(
+                f"{module.module_id}: agent role {module.agent_role!r} does not serve kind {module.kind!r}; "
+                f"roles that do: {serving}"
+            )
+    return plan

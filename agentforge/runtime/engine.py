@@ -1,0 +1,216 @@
+"""Serve module calls: pick a route, ask the model, validate, fall back, and record a trace."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from pathlib import Path
+from typing import Any
+
+from agentforge.artifacts import (
+    DEFAULT_WORKSPACE,
+    Correction,
+    ModulePlan,
+    ModuleSpec,
+    Route,
+    RouteTaken,
+    Rung,
+    Trace,
+)
+from agentforge.catalog import Catalog, load_catalog
+from agentforge.errors import (
+    InvalidInputError,
+    ModelError,
+    NotFoundError,
+    OutputValidationError,
+)
+from agentforge.llm.base import Message, Model, ModelRequest, ModelResponse
+from agentforge.runtime.metrics import RuntimeMetrics
+from agentforge.runtime.prompts import output_labels, render_messages
+from agentforge.runtime.validation import check_correction, parse_output, schema_errors
+from agentforge.store import Store
+
+STATIC = "static"
+BASE = "base"
+
+
+def canary_bucket(request_id: str) -> float:
+    """A stable number in [0, 1) per request id, so a canary is sticky for a request."""
+    return int(hashlib.sha256(request_id.encode()).hexdigest()[:8], 16) / 2**32
+
+
+def pick_target(route: Route, request_id: str | None) -> str:
+    if route.canary and request_id is not None and canary_bucket(request_id) < route.canary.fraction:
+        return route.canary.target
+    return route.champion
+
+
+class Engine:
+    """One workspace's runtime: the store says what each module is and where it routes."""
+
+    def __init__(
+        self,
+        store: Store,
+        model: Model,
+        *,
+        workspace_id: str = DEFAULT_WORKSPACE,
+        catalog: Catalog | None = None,
+        metrics: RuntimeMetrics | None = None,
+    ) -> None:
+        self.store = store
+        self.model = model
+        self.workspace_id = workspace_id
+        self.catalog = catalog or load_catalog()
+        self.metrics = metrics or RuntimeMetrics()
+
+    def spec(self, module_ref: str) -> ModuleSpec:
+        """Find a module by its id, or by its function name when that is unique."""
+        specs = self.store.list_specs(self.workspace_id)
+        exact = [s for s in specs if s.id == module_ref]
+        matches = exact or [s for s in specs if module_ref in (s.name, s.name.rsplit(".", 1)[-1])]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise NotFoundError(f"unknown module {module_ref!r} in workspace {self.workspace_id!r}")
+        raise NotFoundError(f"module name {module_ref!r} is ambiguous: {', '.join(s.id for s in matches)}")
+
+    def _check_inputs(self, spec: ModuleSpec, inputs: dict[str, Any]) -> None:
+        errors = schema_errors(spec.input_schema, inputs) if spec.input_schema else []
+        if errors:
+            where = ".".join(str(p) for p in errors[0].path) or "input"
+            raise InvalidInputError(
+                f"input for {spec.id} does not fit its signature at {where!r}: {errors[0].message}"
+            )
+
+    def _ensure_adapter(self, name: str) -> None:
+        if self.model.has_adapter(name):
+            return
+        adapter = self.store.get_adapter(self.workspace_id, name)
+        self.model.load_adapter(name, Path(adapter.path))
+
+    async def _ask(
+        self, spec: ModuleSpec, plan: ModulePlan, inputs: dict[str, Any], adapter: str | None
+    ) -> tuple[Any, ModuleResponseTotals]:
+        kind = self.catalog.kind(plan.kind)
+        role = self.catalog.role(plan.agent_role)
+        messages = render_messages(kind, role, spec, inputs)
+        labels = output_labels(spec.output_schema) if kind.output == "label" else None
+        totals = ModuleResponseTotals()
+        last: OutputValidationError | None = None
+        for attempt in range(plan.policy.max_retries + 1):
+            req = ModelRequest(
+                messages=messages,
+                adapter=adapter,
+                choices=labels,
+                json_schema=spec.output_schema if kind.output == "json" else None,
+                max_new_tokens=32 if kind.output in ("label", "number") else 256,
+            )
+            resp = await asyncio.wait_for(self.model.request(req), timeout=plan.policy.timeout_s)
+            totals.add(resp, retry=attempt > 0)
+            try:
+                return parse_output(kind, spec.output_schema, resp.text), totals
+            except OutputValidationError as exc:
+                last = exc
+                messages = [
+                    *messages,
+                    Message(role="assistant", content=resp.text),
+                    Message(
+                        role="user",
+                        content=f"That answer was invalid ({exc}). Answer again, exactly in format.",
+                    ),
+                ]
+        assert last is not None
+        raise last
+
+    async def invoke(
+        self,
+        module_ref: str,
+        inputs: dict[str, Any],
+        *,
+        request_id: str | None = None,
+        target: str | None = None,
+        record: bool = True,
+    ) -> Trace:
+        """Answer one call. `target` forces a route target (`base` or an adapter), as evaluation does."""
+        spec = self.spec(module_ref)
+        self._check_inputs(spec, inputs)
+        plan = self.store.get_module_plan(self.workspace_id, spec.id)
+        chosen = target or pick_target(plan.route, request_id)
+        chain = [chosen] if target else [chosen, *(t for t in plan.route.fallback if t != chosen)]
+        started = time.perf_counter()
+        errors: list[str] = []
+        trace: Trace | None = None
+        for step in chain:
+            if step == STATIC:
+                break
+            adapter = None if step == BASE else step
+            try:
+                if adapter:
+                    self._ensure_adapter(adapter)
+                output, totals = await self._ask(spec, plan, inputs, adapter)
+            except (ModelError, OutputValidationError, NotFoundError, TimeoutError) as exc:
+                errors.append(f"{step}: {exc or type(exc).__name__}")
+                continue
+            trace = Trace(
+                workspace_id=self.workspace_id,
+                module_id=spec.id,
+                input=inputs,
+                output=output,
+                route=RouteTaken(
+                    model=totals.model, adapter=adapter, rung=Rung.ADAPTER if adapter else Rung.BASE
+                ),
+                prompt_tokens=totals.prompt_tokens,
+                completion_tokens=totals.completion_tokens,
+                retries=totals.retries,
+                error="; ".join(errors) or None,
+            )
+            break
+        if trace is None:
+            if not (plan.policy.static_fallback and STATIC in chain and spec.static_example is not None):
+                raise OutputValidationError(f"every route failed for {spec.id}: {'; '.join(errors)}")
+            trace = Trace(
+                workspace_id=self.workspace_id,
+                module_id=spec.id,
+                input=inputs,
+                output=spec.static_example,
+                route=RouteTaken(model=STATIC, rung=Rung.STATIC),
+                fallback_used=True,
+                error="; ".join(errors) or None,
+            )
+        trace.latency_ms = (time.perf_counter() - started) * 1000
+        if record:
+            self.store.add_trace(trace)
+            self.metrics.observe(trace)
+        return trace
+
+    def correct(self, trace_id: str, value: Any) -> Correction:
+        """Store a user's corrected output once it fits the module's output schema; nothing otherwise."""
+        trace = self.store.get_trace(self.workspace_id, trace_id)
+        spec = self.store.get_spec(self.workspace_id, trace.module_id)
+        check_correction(spec.output_schema, value)
+        correction = Correction(
+            workspace_id=self.workspace_id, trace_id=trace.id, module_id=trace.module_id, value=value
+        )
+        self.store.add_correction(correction)
+        self.metrics.corrections.labels(self.workspace_id, trace.module_id).inc()
+        return correction
+
+
+class ModuleResponseTotals:
+    """Token and retry totals over the attempts of one call."""
+
+    def __init__(self) -> None:
+        self.model = ""
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.retries = 0
+
+    def add(self, resp: ModelResponse, *, retry: bool) -> None:
+        self.model = resp.model
+        self.prompt_tokens += resp.prompt_tokens
+        self.completion_tokens += resp.completion_tokens
+        self.retries += int(retry)
+
+
+__all__ = ["Engine", "canary_bucket", "pick_target"]

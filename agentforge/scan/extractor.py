@@ -1,0 +1,47 @@
+"""The seam between language-neutral file discovery and one language's reading of code.
+
+Adding a language (JS, TS) means writing one class that satisfies `LanguageExtractor` and listing it in
+`registry.py`; discovery, size limits and ignore rules stay shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from agentforge.artifacts import Language, ModuleSpec, ScanWarning
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    rel: str
+    """POSIX path relative to the scanned root: the prefix of every module id found in it."""
+    source: bytes
+    """The raw bytes, never decoded up front, so byte spans stay exact even in badly encoded files."""
+
+
+@dataclass(slots=True)
+class Extraction:
+    modules: list[ModuleSpec] = field(default_factory=list)
+    warnings: list[ScanWarning] = field(default_factory=list)
+
+
+class LanguageExtractor(Protocol):
+    """Finds the stub modules of one language.
+
+    `extract` receives every file of its language at once because types and stubs cross files: an enum
+    declared in one module is the output type of a stub in another.
+    """
+
+    @property
+    def language(self) -> Language: ...
+
+    @property
+    def suffixes(self) -> tuple[str, ...]: ...
+
+    def is_test_file(self, rel: str) -> bool:
+        """Test files describe the product rather than being it, so their fakes are not modules."""
+        ...
+
+    def extract(self, files: Sequence[SourceFile]) -> Extraction: ...

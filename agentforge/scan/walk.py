@@ -1,0 +1,136 @@
+"""File discovery: which files of an uploaded repository are product code worth reading.
+
+Discovery never follows a link: uploads are untrusted, and a link out of the root could expose the host.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agentforge.artifacts import ScanWarning
+from agentforge.scan.extractor import SourceFile
+
+SKIPPED_DIRS = frozenset(
+    {
+        "node_modules",
+        "venv",
+        "env",
+        "__pycache__",
+        "__pypackages__",
+        "build",
+        "dist",
+        "site-packages",
+    }
+)
+"""Vendored, generated or environment folders: code the prototype's author did not write."""
+
+TEST_DIRS = frozenset({"tests", "test", "__tests__"})
+"""Test code pins the prototype's behaviour; its fakes are fixtures, not modules to bring to life."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    glob: str
+    anchored: bool
+    dir_only: bool
+
+
+class GitIgnore:
+    """The root `.gitignore`, read simply: globs, `dir/` patterns and `/anchored` paths; no negation."""
+
+    def __init__(self, patterns: list[_Pattern]) -> None:
+        self._patterns = patterns
+
+    @classmethod
+    def parse(cls, text: str) -> GitIgnore:
+        patterns: list[_Pattern] = []
+        for raw in text.splitlines():
+            line = raw.strip()
+            if not line or line.startswith(("#", "!")):
+                continue
+            dir_only = line.endswith("/")
+            line = line.rstrip("/")
+            if line.startswith("**/"):
+                line = line[3:]
+            anchored = "/" in line
+            if line:
+                patterns.append(_Pattern(line.lstrip("/"), anchored, dir_only))
+        return cls(patterns)
+
+    @classmethod
+    def load(cls, root: Path) -> GitIgnore:
+        try:
+            return cls.parse((root / ".gitignore").read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            return cls([])
+
+    def ignores(self, rel: str, *, is_dir: bool) -> bool:
+        """Whether `rel` itself matches; callers prune ignored folders, so ancestors need no check."""
+        name = rel.rsplit("/", 1)[-1]
+        for p in self._patterns:
+            if p.dir_only and not is_dir:
+                continue
+            if fnmatch.fnmatchcase(rel if p.anchored else name, p.glob):
+                return True
+        return False
+
+
+@dataclass(slots=True)
+class Discovery:
+    files: list[SourceFile] = field(default_factory=list)
+    warnings: list[ScanWarning] = field(default_factory=list)
+
+
+def _skip_dir(name: str) -> bool:
+    return name.startswith(".") or name in SKIPPED_DIRS or name in TEST_DIRS
+
+
+def discover(root: Path, *, wanted: Callable[[str], bool], max_file_bytes: int) -> Discovery:
+    """Read every wanted file under `root` (already resolved), in a stable order.
+
+    `wanted` sees a relative POSIX path and decides before any byte is read, so large unrelated files
+    (images, archives) cost nothing and draw no warning.
+    """
+    ignore = GitIgnore.load(root)
+    found = Discovery()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        base = Path(dirpath)
+        prefix = base.relative_to(root).as_posix()
+        prefix = "" if prefix == "." else prefix + "/"
+        kept = [d for d in dirnames if not _skip_dir(d) and not ignore.ignores(prefix + d, is_dir=True)]
+        for d in kept:
+            if (base / d).is_symlink():
+                _outside(base / d, prefix + d, root, found)
+        dirnames[:] = sorted(d for d in kept if not (base / d).is_symlink())
+        for name in sorted(filenames):
+            rel = prefix + name
+            if ignore.ignores(rel, is_dir=False) or not wanted(rel):
+                continue
+            _read(base / name, rel, root, max_file_bytes, found)
+    return found
+
+
+def _read(path: Path, rel: str, root: Path, max_file_bytes: int, found: Discovery) -> None:
+    if path.is_symlink():
+        _outside(path, rel, root, found)
+        return
+    try:
+        size = path.stat().st_size
+        if size > max_file_bytes:
+            message = f"skipped: {size} bytes is over the {max_file_bytes}-byte limit"
+            found.warnings.append(ScanWarning(path=rel, message=message))
+            return
+        found.files.append(SourceFile(rel=rel, source=path.read_bytes()))
+    except OSError as exc:
+        found.warnings.append(ScanWarning(path=rel, message=f"could not be read: {exc.strerror or exc}"))
+
+
+def _outside(link: Path, rel: str, root: Path, found: Discovery) -> None:
+    """Links are never followed: one inside the root is read under its target's own path, and one leaving
+    the root is reported so the user knows what was left out."""
+    if not link.resolve().is_relative_to(root):
+        found.warnings.append(ScanWarning(path=rel, message="symlink points outside the root; not read"))
