@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -120,7 +121,7 @@ def _run(
         with _progress(console) as bar:
             for source, rows in sources:
                 task = bar.add_task(f"replay {source.module}", total=len(rows))
-                served = replay(client, source, rows, correct=True, on_row=lambda t=task: bar.advance(t))
+                served = replay(client, source, rows, correct=True, on_row=partial(bar.advance, task))
                 figures["traffic"][source.module] = {
                     "calls": len(served),
                     "served_accuracy": _accuracy(served),

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from agentforge.config import Paths, default_home
+from agentforge.errors import TrainingError
 from agentforge.learn.loop import TrainOutcome, train_module
 from agentforge.learn.recipe import load_recipe
 from agentforge.runtime import Engine
@@ -14,8 +15,11 @@ from agentforge.runtime import Engine
 def train_with_progress(
     engine: Engine, module: str, data: Paths, recipe_name: str, console: Console
 ) -> TrainOutcome:
-    from agentforge.llm.local import format_training_text
+    from agentforge.llm.local import LocalModel
     from agentforge.llm.weights import resolve_model_dir
+
+    if not isinstance(engine.model, LocalModel):
+        raise TrainingError("training needs the local transformers back end (LoRA is trained in-process)")
 
     recipe = load_recipe(recipe_name)
     model_dir = resolve_model_dir(recipe.base_model, Paths(home=default_home()))
@@ -40,7 +44,7 @@ def train_with_progress(
             recipe=recipe,
             model_dir=model_dir,
             base_model=recipe.base_model,
-            format_text=format_training_text,
+            format_text=engine.model.format_training_text,
             progress=report,
         )
     r = outcome.report

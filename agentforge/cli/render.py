@@ -22,12 +22,12 @@ def schema_summary(schema: JsonSchema) -> str:
 
 def modules_table(result: ScanResult) -> Table:
     table = Table(title=f"Stub modules in {result.root}", show_lines=False)
-    table.add_column("module")
+    table.add_column("module", overflow="fold")
     table.add_column("output")
     table.add_column("why it is a stub")
     table.add_column("conf.", justify="right")
     for spec in result.modules:
-        reasons = "; ".join(r.detail for r in spec.reasons)
+        reasons = ", ".join(r.code for r in spec.reasons)
         table.add_row(spec.id, schema_summary(spec.output_schema), reasons, f"{spec.confidence:.2f}")
     return table
 
@@ -42,7 +42,7 @@ def plan_table(plan: Plan, specs: list[ModuleSpec]) -> Table:
             names.get(m.module_id, m.module_id),
             m.kind,
             m.agent_role,
-            " → ".join([m.route.champion, *m.route.fallback]),
+            " → ".join(dict.fromkeys([m.route.champion, *m.route.fallback])),
             str(m.policy.max_retries),
             m.decided_by,
         )

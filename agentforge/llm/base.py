@@ -39,7 +39,7 @@ class ModelResponse(BaseModel):
     completion_tokens: int = 0
     latency_ms: float = 0.0
     choice_scores: dict[str, float] | None = None
-    """Per-label mean log-likelihood when `choices` was set."""
+    """Per-label summed log-likelihood of `label + end-of-turn` when `choices` was set (higher is better)."""
 
 
 @runtime_checkable

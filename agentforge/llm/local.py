@@ -111,7 +111,9 @@ class LocalModel:
         self._hf = model
         self._tokenizer = tokenizer
         self._peft: Any | None = None
-        self._adapters: dict[str, str] = {}
+        self._adapters: dict[str, str] = {}  # public name -> PEFT adapter name
+        self._adapter_paths: dict[str, Path] = {}
+        self._adapter_seq = 0
         self._lock = threading.Lock()
 
         vocab = tokenizer.get_vocab()
@@ -223,7 +225,8 @@ class LocalModel:
             path = Path(path)
             if not (path / "adapter_config.json").is_file():
                 raise ModelError(f"adapter {name!r}: no PEFT adapter at {path} (adapter_config.json missing)")
-            internal = f"adapter_{len(self._adapters)}"  # PEFT names must be valid module names
+            internal = f"adapter_{self._adapter_seq}"  # PEFT names must be valid module names
+            self._adapter_seq += 1
             try:
                 if self._peft is None:
                     from peft import PeftModel
@@ -237,13 +240,15 @@ class LocalModel:
             except Exception as e:
                 raise ModelError(f"could not load adapter {name!r} from {path}: {e}") from e
             self._adapters[name] = internal
+            self._adapter_paths[name] = path
 
     def has_adapter(self, name: str) -> bool:
         return name in self._adapters
 
     @property
-    def adapters(self) -> list[str]:
-        return list(self._adapters)
+    def adapters(self) -> dict[str, Path]:
+        """Resident adapters: name → the directory it was loaded from."""
+        return dict(self._adapter_paths)
 
     @contextmanager
     def _use_adapter(self, adapter: str | None) -> Iterator[None]:

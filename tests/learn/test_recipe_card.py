@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from agentforge.artifacts import EvalReport
+from agentforge.artifacts import AdapterVersion, EvalReport
 from agentforge.errors import TrainingError
 from agentforge.learn.card import (
     CARD_FILENAME,
@@ -110,3 +112,26 @@ def test_card_round_trip(tmp_path: Path) -> None:
     assert path == tmp_path / CARD_FILENAME
     assert read_card(tmp_path) == card
     assert sorted(p.name for p in tmp_path.iterdir()) == [CARD_FILENAME]
+
+
+def test_card_from_an_adapter_version() -> None:
+    recipe = load_recipe("cpu-default")
+    adapter = AdapterVersion(
+        name="m@0123456789ab",
+        module_id="m",
+        base_model=recipe.base_model,
+        path="/x",
+        recipe=recipe.model_dump(mode="json"),
+        data_hash="d",
+        train_examples=10,
+        train_seconds=2.0,
+    )
+    card = AdapterCard.from_adapter(adapter, train_steps=4, final_loss=0.5)
+    assert card.recipe == recipe and card.train_steps == 4 and card.created_at == adapter.created_at
+    assert card.name == adapter.name and card.report is None
+
+
+def test_importing_learn_does_not_import_torch() -> None:
+    code = "import sys, agentforge.learn; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

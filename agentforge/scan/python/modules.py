@@ -6,6 +6,8 @@ itself), so absolute module names match by dotted suffix in either direction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 def module_of(rel: str) -> str:
     """`pkg/sub/mod.py` → `pkg.sub.mod`; a package's `__init__.py` is the package."""
@@ -27,3 +29,24 @@ def absolute(module: str, importer: str) -> str:
 
 def matches(candidate: str, wanted: str) -> bool:
     return candidate == wanted or candidate.endswith("." + wanted) or wanted.endswith("." + candidate)
+
+
+class ModuleTable:
+    """`matches` as dictionary lookups: resolving imports must not cost a pass over every file."""
+
+    def __init__(self, rels: Iterable[str]) -> None:
+        self._exact: dict[str, list[str]] = {}
+        self._by_suffix: dict[str, list[str]] = {}
+        for rel in rels:
+            parts = module_of(rel).split(".")
+            self._exact.setdefault(".".join(parts), []).append(rel)
+            for i in range(len(parts)):
+                self._by_suffix.setdefault(".".join(parts[i:]), []).append(rel)
+
+    def files(self, wanted: str) -> list[str]:
+        """The files whose module `matches` `wanted`."""
+        parts = wanted.split(".")
+        found = list(self._by_suffix.get(wanted, []))
+        for i in range(1, len(parts)):
+            found += self._exact.get(".".join(parts[i:]), [])
+        return found

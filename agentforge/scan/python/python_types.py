@@ -14,7 +14,7 @@ from tree_sitter import Node
 from agentforge.artifacts import JsonSchema
 from agentforge.scan.python.classes import ClassInfo, ClassKind
 from agentforge.scan.python.index import RepoIndex
-from agentforge.scan.python.literals import evaluate
+from agentforge.scan.python.literals import Static, evaluate
 from agentforge.scan.python.syntax import dotted, last_name, new_parser, string_value, text, unwrap
 
 _SCALARS: dict[str, JsonSchema] = {
@@ -60,6 +60,10 @@ class SchemaResolver:
         self._rel = rel
         self._warn = warn
         self._expanding: set[str] = set()
+
+    def constant(self, node: Node) -> Static | None:
+        """A default value as JSON, with the enum members and models of the repository understood."""
+        return evaluate(node, self._index, self._rel)
 
     def schema(self, annotation: Node) -> JsonSchema:
         node = unwrap(annotation)
@@ -192,7 +196,7 @@ class SchemaResolver:
             prop = resolver.schema(f.annotation)
             if f.description:
                 prop = prop | {"description": f.description}
-            default = evaluate(f.default, self._index, info.rel) if f.default is not None else None
+            default = resolver.constant(f.default) if f.default is not None else None
             if default is not None and not f.required:
                 prop = prop | {"default": default.value}
             properties[f.name] = prop

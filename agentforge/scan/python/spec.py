@@ -11,7 +11,6 @@ from tree_sitter import Node
 from agentforge.artifacts import JsonSchema, Language, ModuleSpec, Param
 from agentforge.scan.python.detect import TODO, Detection, comments_above
 from agentforge.scan.python.index import RepoIndex
-from agentforge.scan.python.literals import evaluate
 from agentforge.scan.python.python_types import SchemaResolver
 from agentforge.scan.python.sites import Site
 from agentforge.scan.python.syntax import docstring, first_paragraph, last_name, nodes_of, span, text
@@ -95,7 +94,7 @@ def _param(param: Node, resolver: SchemaResolver, warn: Callable[[str], None]) -
         schema = {"type": "array", "items": schema}
     elif variadic == "dictionary_splat_pattern":
         schema = {"type": "object", "additionalProperties": schema}
-    literal = evaluate(default) if default is not None else None
+    literal = resolver.constant(default) if default is not None else None
     if literal is not None:
         schema = schema | {"default": literal.value}
     return Param(
