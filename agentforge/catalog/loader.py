@@ -66,17 +66,13 @@ class Catalog(BaseModel):
         try:
             return self.kinds[name]
         except KeyError:
-            raise CatalogError(
-                f"unknown module kind {name!r}; known: {', '.join(sorted(self.kinds))}"
-            ) from None
+            raise CatalogError(f"unknown module kind {name!r}; known: {', '.join(sorted(self.kinds))}") from None
 
     def role(self, name: str) -> RoleSpec:
         try:
             return self.roles[name]
         except KeyError:
-            raise CatalogError(
-                f"unknown agent role {name!r}; known: {', '.join(sorted(self.roles))}"
-            ) from None
+            raise CatalogError(f"unknown agent role {name!r}; known: {', '.join(sorted(self.roles))}") from None
 
     def roles_for(self, kind: str) -> list[RoleSpec]:
         return [r for r in self.roles.values() if kind in r.kinds]

@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agentforge.artifacts import Example
 from agentforge.cli.render import modules_table, plan_table, print_warnings
 from agentforge.cli.replay import Served, load_replay, read_rows, replay
-from agentforge.artifacts import Example
 from agentforge.errors import AgentforgeError
 
 
@@ -42,9 +42,7 @@ def dynamize(
         Path | None, typer.Option("--replay", help="Traffic to replay (default: PATH/data/replay.yaml).")
     ] = None,
     min_corrections: Annotated[int, typer.Option(help="Train modules with at least this many.")] = 50,
-    recipe: Annotated[
-        str, typer.Option(help="LoRA recipe name in adapters/ or a YAML path.")
-    ] = "cpu-default",
+    recipe: Annotated[str, typer.Option(help="LoRA recipe name in adapters/ or a YAML path.")] = "cpu-default",
     model: Annotated[str, typer.Option(help="Base model name or local path.")] = "smollm2-135m-instruct",
 ) -> None:
     """Scan → plan → build → serve → replay traffic with corrections → retrain → compare, on one prototype."""
@@ -104,10 +102,7 @@ def _run(
     figures: dict[str, Any] = {
         "app": manifest.app_name,
         "modules": [s.id for s in result.modules],
-        "plan": [
-            m.model_dump(mode="json", include={"module_id", "kind", "agent_role", "route"})
-            for m in plan.modules
-        ],
+        "plan": [m.model_dump(mode="json", include={"module_id", "kind", "agent_role", "route"}) for m in plan.modules],
         "traffic": {},
         "trained": [],
     }

@@ -12,9 +12,7 @@ from agentforge.learn.recipe import load_recipe
 from agentforge.runtime import Engine
 
 
-def train_with_progress(
-    engine: Engine, module: str, data: Paths, recipe_name: str, console: Console
-) -> TrainOutcome:
+def train_with_progress(engine: Engine, module: str, data: Paths, recipe_name: str, console: Console) -> TrainOutcome:
     from agentforge.llm.local import LocalModel
     from agentforge.llm.weights import resolve_model_dir
 

@@ -78,9 +78,7 @@ def replay(
         body = resp.json()
         expected = row.get(source.expected) if source.expected else None
         if correct and source.expected is not None:
-            client.post(
-                f"/v1/traces/{body['trace_id']}/corrections", json={"value": expected}
-            ).raise_for_status()
+            client.post(f"/v1/traces/{body['trace_id']}/corrections", json={"value": expected}).raise_for_status()
         served.append(
             Served(
                 module=body["module"],

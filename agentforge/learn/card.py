@@ -1,7 +1,7 @@
 """The adapter card: `adapter_card.json`, written beside a trained adapter's weights.
 
-Its JSON Schema is committed as `adapters/card.schema.json`; regenerate it with
-`python -m agentforge.learn.card` after changing `AdapterCard` (a test compares the two).
+Its JSON Schema is committed as `adapters/card.schema.json`; after changing `AdapterCard`, regenerate it with
+`python -c "from agentforge.learn.card import write_card_schema; write_card_schema()"` (a test compares them).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ __all__ = [
     "card_json_schema",
     "read_card",
     "write_card",
+    "write_card_schema",
 ]
 
 CARD_FILENAME = "adapter_card.json"
@@ -118,10 +119,7 @@ def read_card(adapter_dir: Path) -> AdapterCard:
     return AdapterCard.model_validate_json((adapter_dir / CARD_FILENAME).read_text(encoding="utf-8"))
 
 
-def _write_schema(path: Path = CARD_SCHEMA_PATH) -> None:
+def write_card_schema(path: Path = CARD_SCHEMA_PATH) -> Path:
+    """Write `card_json_schema()` to `path` (by default the committed `adapters/card.schema.json`)."""
     path.write_text(json.dumps(card_json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-if __name__ == "__main__":
-    _write_schema()
-    print(f"wrote {CARD_SCHEMA_PATH}")
+    return path

@@ -91,9 +91,7 @@ def dedupe_examples(examples: Sequence[Example]) -> list[Example]:
     return list(latest.values())
 
 
-def split_examples(
-    examples: Sequence[Example], holdout_fraction: float = 0.2
-) -> tuple[list[Example], list[Example]]:
+def split_examples(examples: Sequence[Example], holdout_fraction: float = 0.2) -> tuple[list[Example], list[Example]]:
     """Split into `(train, held_out)` after `dedupe_examples`.
 
     An example is held out when the first 64 bits of its input key, read as a fraction of 2**64, are

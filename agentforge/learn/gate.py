@@ -103,9 +103,7 @@ def decide(
         )
 
     if n == 0:
-        return report(
-            False, 0.0, "not promoted: the held-out set is empty, so there is no evidence of a gain"
-        )
+        return report(False, 0.0, "not promoted: the held-out set is empty, so there is no evidence of a gain")
 
     gains = [c - b for c, b in zip(candidate_scores, champion_scores, strict=True)]
     margin = _mean(gains)

@@ -6,9 +6,7 @@ This is the glue between the runtime (which answers, and so evaluates) and the l
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +25,7 @@ from agentforge.artifacts import (
 )
 from agentforge.config import Paths
 from agentforge.errors import AgentforgeError, TrainingError
-from agentforge.learn.card import AdapterCard, write_card
+from agentforge.learn.card import AdapterCard, adapter_name, write_card
 from agentforge.learn.dataset import TrainItem, data_hash, export_alpaca, split_examples
 from agentforge.learn.gate import decide
 from agentforge.learn.metrics import metric_for
@@ -70,16 +68,9 @@ def _items(engine: Engine, spec: ModuleSpec, examples: list[Example]) -> list[Tr
     plan = engine.store.get_module_plan(engine.workspace_id, spec.id)
     kind, role = engine.catalog.kind(plan.kind), engine.catalog.role(plan.agent_role)
     return [
-        TrainItem(
-            messages=render_messages(kind, role, spec, ex.input), target=render_target(kind, spec, ex.target)
-        )
+        TrainItem(messages=render_messages(kind, role, spec, ex.input), target=render_target(kind, spec, ex.target))
         for ex in examples
     ]
-
-
-def _score(metric: str, pred: Any, gold: Any) -> float:
-    value = metric_for(metric)(pred, gold)
-    return -value if metric == "mae" else value
 
 
 async def evaluate(
@@ -87,7 +78,7 @@ async def evaluate(
 ) -> Evaluation:
     """Answer the held-out inputs through `target` (not recorded as traffic) and score them."""
     plan = engine.store.get_module_plan(engine.workspace_id, spec.id)
-    metric = engine.catalog.kind(plan.kind).metric
+    metric = metric_for(engine.catalog.kind(plan.kind).metric)
     result = Evaluation(target=target, scores=[], valid=[], outputs=[])
     for i, ex in enumerate(examples):
         try:
@@ -97,19 +88,10 @@ async def evaluate(
             output, ok = None, False
         result.outputs.append(output)
         result.valid.append(ok)
-        result.scores.append(_score(metric, output, ex.target) if ok else (-1.0 if metric == "mae" else 0.0))
+        result.scores.append(metric.score(output, ex.target))
         if progress:
             progress(f"evaluate {target}", i + 1, len(examples))
     return result
-
-
-def adapter_name(spec: ModuleSpec, items_hash: str, recipe: Recipe, base_model: str) -> str:
-    """Content-named: the same data, recipe and base give the same name; anything new, a new one."""
-    slug = re.sub(r"[^a-z0-9]+", "-", spec.name.lower()).strip("-") or "module"
-    digest = hashlib.sha256(
-        json.dumps([items_hash, recipe.model_dump(mode="json"), base_model], sort_keys=True).encode()
-    ).hexdigest()
-    return f"{slug}@{digest[:12]}"
 
 
 def train_module(
@@ -142,7 +124,8 @@ def train_module(
                 f"need at least {recipe.min_examples} and 1"
             )
         items = _items(engine, spec, train)
-        name = adapter_name(spec, data_hash(items), recipe, base_model)
+        items_hash = data_hash(items)
+        name = adapter_name(spec.id, base_model=base_model, recipe=recipe, data_hash=items_hash)
         out_dir = data.adapters / ws / name.replace("@", "--")
         move(JobState.RUNNING, adapter=name)
         result = train_lora(
@@ -162,7 +145,7 @@ def train_module(
             base_model=base_model,
             path=str(out_dir),
             recipe=recipe.model_dump(mode="json"),
-            data_hash=data_hash(items),
+            data_hash=items_hash,
             train_examples=len(items),
             train_seconds=result.seconds,
         )

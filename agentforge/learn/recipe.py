@@ -43,7 +43,7 @@ class Recipe(BaseModel):
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"], min_length=1
     )
 
-    learning_rate: float = Field(default=5e-4, gt=0)
+    learning_rate: float = Field(default=1e-3, gt=0)
     lr_scheduler: Literal["linear", "constant"] = "linear"
     """`linear`: warm up over `warmup_ratio` of the steps, then decay linearly to zero."""
     warmup_ratio: float = Field(default=0.0, ge=0.0, lt=1.0)

@@ -77,9 +77,7 @@ class _Encoded:
     """Tokens before the completion; they carry no loss."""
 
 
-def _encode(
-    tokenizer: Any, items: Sequence[TrainItem], format_text: FormatText, max_seq_len: int
-) -> list[_Encoded]:
+def _encode(tokenizer: Any, items: Sequence[TrainItem], format_text: FormatText, max_seq_len: int) -> list[_Encoded]:
     encoded: list[_Encoded] = []
     for index, item in enumerate(items):
         prompt, completion = format_text(list(item.messages), item.target)
@@ -181,6 +179,8 @@ def train_lora(
         raise TrainingError("no training items")
     if out_dir.exists():
         raise TrainingError(f"adapter directory {out_dir} already exists; adapters are immutable")
+    if not (model_dir / "config.json").is_file():
+        raise TrainingError(f"{model_dir} is not a model directory (no config.json)")
 
     started = time.perf_counter()
     try:
@@ -192,19 +192,22 @@ def train_lora(
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     except (OSError, ValueError) as exc:
-        raise TrainingError(f"cannot load the base model from {model_dir}: {exc}") from exc
-    base.config.use_cache = False
-    pad_id = tokenizer.pad_token_id
-    if pad_id is None:
-        pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+        raise TrainingError(f"cannot load the tokenizer from {model_dir}: {exc}") from exc
     try:
         encoded = _encode(tokenizer, items, format_text, recipe.max_seq_len)
     except TrainingError:
         raise
     except Exception as exc:
         raise TrainingError(f"cannot format the training items: {type(exc).__name__}: {exc}") from exc
+    pad_id = tokenizer.pad_token_id
+    if pad_id is None:
+        pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
+    try:
+        base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"cannot load the base model from {model_dir}: {exc}") from exc
+    base.config.use_cache = False
 
     n = len(encoded)
     batches_per_epoch = math.ceil(n / recipe.micro_batch_size)
@@ -268,9 +271,7 @@ def train_lora(
 
         model.save_pretrained(str(tmp_dir))
         if out_dir.exists():
-            raise TrainingError(
-                f"adapter directory {out_dir} appeared while training; adapters are immutable"
-            )
+            raise TrainingError(f"adapter directory {out_dir} appeared while training; adapters are immutable")
         os.replace(tmp_dir, out_dir)
     except TrainingError:
         raise

@@ -103,9 +103,7 @@ def _plan(schema: Any, root: dict[str, Any], depth: int) -> ValuePlan:
     if depth > 8 or not isinstance(schema, dict):
         raise _Unsupported
     schema = _resolve(schema, root)
-    default_kw: dict[str, Any] = (
-        {"default": schema["default"], "has_default": True} if "default" in schema else {}
-    )
+    default_kw: dict[str, Any] = {"default": schema["default"], "has_default": True} if "default" in schema else {}
 
     if "const" in schema:
         return ValuePlan("choice", choices=(schema["const"],))

@@ -309,8 +309,7 @@ class LocalModel:
     def _check_length(self, n_prompt: int, req: ModelRequest) -> None:
         if self._max_positions and n_prompt + min(req.max_new_tokens, 64) > self._max_positions:
             raise ModelError(
-                f"prompt of {n_prompt} tokens is too long for model {self._name} "
-                f"(context {self._max_positions} tokens)"
+                f"prompt of {n_prompt} tokens is too long for model {self._name} (context {self._max_positions} tokens)"
             )
 
     # --- torch primitives (call with the lock held, in inference mode) ------------------------------
@@ -507,9 +506,7 @@ class LocalModel:
 
     def _numeric(self) -> list[tuple[int, str]]:
         if self._numeric_tokens is None:
-            self._numeric_tokens = [
-                (i, t) for i, t in enumerate(self._vocab_text()) if t and set(t) <= _NUMERIC_CHARS
-            ]
+            self._numeric_tokens = [(i, t) for i, t in enumerate(self._vocab_text()) if t and set(t) <= _NUMERIC_CHARS]
         return self._numeric_tokens
 
     def _numeric_text(self, token: int) -> str:

@@ -156,9 +156,7 @@ def _resolve(schema: Any, root: JsonSchema) -> Any:
         node: Any = root
         if isinstance(ref, str) and ref.startswith("#"):
             for part in [p for p in ref[1:].split("/") if p]:
-                node = (
-                    node.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(node, dict) else {}
-                )
+                node = node.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(node, dict) else {}
         else:
             node = {}
         schema = {**node, **{k: v for k, v in schema.items() if k != "$ref"}}
@@ -191,9 +189,7 @@ def _instance(schema: Any, root: JsonSchema, depth: int) -> Any:
     for key in ("anyOf", "oneOf"):
         branches = schema.get(key)
         if isinstance(branches, list) and branches:
-            non_null = [
-                b for b in branches if not (isinstance(b, dict) and _resolve(b, root).get("type") == "null")
-            ]
+            non_null = [b for b in branches if not (isinstance(b, dict) and _resolve(b, root).get("type") == "null")]
             extra = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf")}
             branch = non_null[0] if non_null else branches[0]
             return _instance({**extra, **_resolve(branch, root)}, root, depth + 1)

@@ -93,17 +93,13 @@ def emit(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str, Any]:
 
 def build_plan_graph() -> StateGraph[PlanState, PlanContext, PlanInput, PlanOutput]:
     """The uncompiled planner, for callers that compile it with their own checkpointer or interrupts."""
-    graph = StateGraph(
-        PlanState, context_schema=PlanContext, input_schema=PlanInput, output_schema=PlanOutput
-    )
+    graph = StateGraph(PlanState, context_schema=PlanContext, input_schema=PlanInput, output_schema=PlanOutput)
     graph.add_node("classify_kinds", classify_kinds)
     graph.add_node("assign_roles", assign_roles)
     graph.add_node("assign_routes", assign_routes)
     graph.add_node("set_policies", set_policies)
     graph.add_node("emit", emit)
-    for edge in pairwise(
-        [START, "classify_kinds", "assign_roles", "assign_routes", "set_policies", "emit", END]
-    ):
+    for edge in pairwise([START, "classify_kinds", "assign_roles", "assign_routes", "set_policies", "emit", END]):
         graph.add_edge(*edge)
     return graph
 
@@ -113,9 +109,7 @@ def _compiled() -> CompiledStateGraph[PlanState, PlanContext, PlanInput, PlanOut
     return build_plan_graph().compile(name="agentforge-plan")
 
 
-def make_plan(
-    specs: Sequence[ModuleSpec], *, root: str, base_model: str, catalog: Catalog | None = None
-) -> Plan:
+def make_plan(specs: Sequence[ModuleSpec], *, root: str, base_model: str, catalog: Catalog | None = None) -> Plan:
     """Plan every module (kind, role, route, framework, policy) with the built-in catalog unless given."""
     duplicates = sorted(mid for mid, n in Counter(spec.id for spec in specs).items() if n > 1)
     if duplicates:

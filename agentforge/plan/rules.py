@@ -132,9 +132,7 @@ def choose_kind(spec: ModuleSpec, catalog: Catalog) -> KindDecision:
 
     best = max(ranked, key=weight)
     if weight(best) == 0:
-        return KindDecision(
-            default.name, f"{rule}_default", f"{described}; no name hint matched: {default.name}"
-        )
+        return KindDecision(default.name, f"{rule}_default", f"{described}; no name hint matched: {default.name}")
     hints = sorted(set(_hits(best, name_words + intent_words)))
     return KindDecision(
         best.name, f"{rule}_name_hint", f"{described}; name/intent mention {', '.join(hints)}: {best.name}"

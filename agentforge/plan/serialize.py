@@ -44,9 +44,7 @@ def plan_from_yaml(text: str, *, catalog: Catalog | None = None) -> Plan:
     except yaml.YAMLError as exc:
         raise PlanError(f"the plan is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
-        raise PlanError(
-            f"the plan must be a YAML mapping with root, base_model and modules, got {data!r:.80}"
-        )
+        raise PlanError(f"the plan must be a YAML mapping with root, base_model and modules, got {data!r:.80}")
     try:
         plan = Plan.model_validate(data)
     except ValidationError as exc:

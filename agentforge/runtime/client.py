@@ -58,9 +58,7 @@ def _request(module_id: str, inputs: dict[str, Any]) -> _Request:
     try:
         timeout = float(raw_timeout)
     except ValueError:
-        raise AgentforgeClientError(
-            f"AGENTFORGE_TIMEOUT must be a number of seconds, got {raw_timeout!r}"
-        ) from None
+        raise AgentforgeClientError(f"AGENTFORGE_TIMEOUT must be a number of seconds, got {raw_timeout!r}") from None
     key = os.environ.get("AGENTFORGE_API_KEY")
     try:
         payload = to_jsonable_python(inputs)
@@ -104,9 +102,7 @@ def _output(module_id: str, response: httpx.Response, returns: Any) -> Any:
     try:
         return TypeAdapter(returns).validate_python(output)
     except ValidationError as exc:
-        raise _Unavailable(
-            f"the output does not fit {returns!r}: {exc.error_count()} validation errors"
-        ) from exc
+        raise _Unavailable(f"the output does not fit {returns!r}: {exc.error_count()} validation errors") from exc
 
 
 def _warn(module_id: str, exc: Exception) -> None:

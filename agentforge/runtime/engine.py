@@ -79,9 +79,7 @@ class Engine:
         errors = schema_errors(spec.input_schema, inputs) if spec.input_schema else []
         if errors:
             where = ".".join(str(p) for p in errors[0].path) or "input"
-            raise InvalidInputError(
-                f"input for {spec.id} does not fit its signature at {where!r}: {errors[0].message}"
-            )
+            raise InvalidInputError(f"input for {spec.id} does not fit its signature at {where!r}: {errors[0].message}")
 
     def _ensure_adapter(self, name: str) -> None:
         if self.model.has_adapter(name):
@@ -157,9 +155,7 @@ class Engine:
                 module_id=spec.id,
                 input=inputs,
                 output=output,
-                route=RouteTaken(
-                    model=totals.model, adapter=adapter, rung=Rung.ADAPTER if adapter else Rung.BASE
-                ),
+                route=RouteTaken(model=totals.model, adapter=adapter, rung=Rung.ADAPTER if adapter else Rung.BASE),
                 prompt_tokens=totals.prompt_tokens,
                 completion_tokens=totals.completion_tokens,
                 retries=totals.retries,

@@ -19,12 +19,8 @@ class RuntimeMetrics:
             labels,
             registry=self.registry,
         )
-        self.retries = Counter(
-            "agentforge_validation_retries", "Validation retries.", labels, registry=self.registry
-        )
-        self.tokens = Counter(
-            "agentforge_tokens", "Tokens used.", [*labels, "direction"], registry=self.registry
-        )
+        self.retries = Counter("agentforge_validation_retries", "Validation retries.", labels, registry=self.registry)
+        self.tokens = Counter("agentforge_tokens", "Tokens used.", [*labels, "direction"], registry=self.registry)
         self.latency = Histogram(
             "agentforge_latency_seconds",
             "Invocation latency.",

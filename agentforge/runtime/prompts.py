@@ -32,9 +32,7 @@ def render_inputs(inputs: dict[str, Any]) -> str:
     return "\n".join(f"{name}: {_render_value(value)}" for name, value in inputs.items())
 
 
-def render_messages(
-    kind: KindSpec, role: RoleSpec, spec: ModuleSpec, inputs: dict[str, Any]
-) -> list[Message]:
+def render_messages(kind: KindSpec, role: RoleSpec, spec: ModuleSpec, inputs: dict[str, Any]) -> list[Message]:
     labels = output_labels(spec.output_schema) or []
     system = kind.system.format(
         role=f"the {role.name} of this application",
@@ -55,7 +53,5 @@ def render_target(kind: KindSpec, spec: ModuleSpec, value: Any) -> str:
         return str(value)
     if isinstance(value, dict):
         order = list(spec.output_schema.get("properties", {}))
-        value = {
-            k: value[k] for k in sorted(value, key=lambda k: order.index(k) if k in order else len(order))
-        }
+        value = {k: value[k] for k in sorted(value, key=lambda k: order.index(k) if k in order else len(order))}
     return json.dumps(value, ensure_ascii=False)

@@ -20,9 +20,7 @@ def schema_errors(schema: JsonSchema, value: Any) -> list[SchemaError]:
 def field_of(error: SchemaError) -> str:
     """`value` for the whole output, else the dotted path of the offending field."""
     if error.validator == "required" and isinstance(error.validator_value, list):
-        missing = [
-            f for f in error.validator_value if isinstance(error.instance, dict) and f not in error.instance
-        ]
+        missing = [f for f in error.validator_value if isinstance(error.instance, dict) and f not in error.instance]
         if missing:
             return ".".join([*(str(p) for p in error.path), missing[0]])
     return ".".join(str(p) for p in error.path) or "value"
@@ -33,9 +31,7 @@ def check_correction(schema: JsonSchema, value: Any) -> None:
     if errors:
         err = errors[0]
         field = field_of(err)
-        raise InvalidCorrectionError(
-            f"correction does not fit the output schema at {field!r}: {err.message}", field
-        )
+        raise InvalidCorrectionError(f"correction does not fit the output schema at {field!r}: {err.message}", field)
 
 
 def parse_output(kind: KindSpec, schema: JsonSchema, text: str) -> Any:

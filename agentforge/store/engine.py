@@ -105,8 +105,7 @@ def migrate(engine: Engine) -> None:
             command.upgrade(config, "head")
     except CommandError as exc:
         raise StoreError(
-            f"cannot migrate the store at {safe_url(engine.url)}: {exc} "
-            "(was it created by a newer agentforge?)"
+            f"cannot migrate the store at {safe_url(engine.url)}: {exc} (was it created by a newer agentforge?)"
         ) from exc
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open the store at {safe_url(engine.url)}: {exc}") from exc

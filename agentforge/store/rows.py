@@ -142,6 +142,4 @@ def job_row(job: TrainingJob) -> TrainingJobRow:
 
 
 def to_job(row: TrainingJobRow) -> TrainingJob:
-    return TrainingJob.model_validate(
-        {**row.data, "created_at": row.created_at, "updated_at": row.updated_at}
-    )
+    return TrainingJob.model_validate({**row.data, "created_at": row.created_at, "updated_at": row.updated_at})

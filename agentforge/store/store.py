@@ -144,9 +144,7 @@ class Store:
             for plan in plans:
                 session.merge(rows.plan_row(ws, app, plan, now))
             session.flush()  # plan rows first: the routes' foreign key points at them
-            session.add_all(
-                rows.route_row(ws, p.module_id, p.route) for p in plans if p.module_id not in routed
-            )
+            session.add_all(rows.route_row(ws, p.module_id, p.route) for p in plans if p.module_id not in routed)
 
     def get_spec(self, workspace_id: str, module_id: str) -> ModuleSpec:
         with self._tx() as session:
@@ -195,9 +193,7 @@ class Store:
 
     def get_trace(self, workspace_id: str, trace_id: str) -> Trace:
         with self._tx() as session:
-            row = session.scalar(
-                select(TraceRow).where(TraceRow.workspace_id == workspace_id, TraceRow.id == trace_id)
-            )
+            row = session.scalar(select(TraceRow).where(TraceRow.workspace_id == workspace_id, TraceRow.id == trace_id))
             if row is None:
                 raise NotFoundError(f"trace {trace_id!r} not found in workspace {workspace_id!r}")
             return rows.to_trace(row)
@@ -220,9 +216,7 @@ class Store:
         ws = correction.workspace_id
         with self._tx(write=True) as session:
             module_id = session.scalar(
-                select(TraceRow.module_id).where(
-                    TraceRow.workspace_id == ws, TraceRow.id == correction.trace_id
-                )
+                select(TraceRow.module_id).where(TraceRow.workspace_id == ws, TraceRow.id == correction.trace_id)
             )
             if module_id is None:
                 raise NotFoundError(f"trace {correction.trace_id!r} not found in workspace {ws!r}")
@@ -260,9 +254,7 @@ class Store:
             select(TraceRow, CorrectionRow)
             .join(
                 CorrectionRow,
-                and_(
-                    CorrectionRow.workspace_id == TraceRow.workspace_id, CorrectionRow.trace_id == TraceRow.id
-                ),
+                and_(CorrectionRow.workspace_id == TraceRow.workspace_id, CorrectionRow.trace_id == TraceRow.id),
             )
             .join(ranked, ranked.c.seq == CorrectionRow.seq)
             .where(ranked.c.rank == 1, TraceRow.workspace_id == workspace_id, TraceRow.module_id == module_id)
@@ -296,9 +288,7 @@ class Store:
         """Replace the stored card (status, report ...) of an existing adapter."""
         with self._tx(write=True) as session:
             if session.get(AdapterRow, (adapter.workspace_id, adapter.name)) is None:
-                raise NotFoundError(
-                    f"adapter {adapter.name!r} not found in workspace {adapter.workspace_id!r}"
-                )
+                raise NotFoundError(f"adapter {adapter.name!r} not found in workspace {adapter.workspace_id!r}")
             session.merge(rows.adapter_row(adapter))
 
     def get_adapter(self, workspace_id: str, name: str) -> AdapterVersion:

@@ -164,9 +164,7 @@ class CorrectionRow(Base):
     __tablename__ = "corrections"
     __table_args__ = (
         UniqueConstraint("workspace_id", "id"),
-        ForeignKeyConstraint(
-            ["workspace_id", "trace_id"], ["traces.workspace_id", "traces.id"], ondelete="CASCADE"
-        ),
+        ForeignKeyConstraint(["workspace_id", "trace_id"], ["traces.workspace_id", "traces.id"], ondelete="CASCADE"),
         Index("ix_corrections_workspace_module", "workspace_id", "module_id"),
         Index("ix_corrections_workspace_trace", "workspace_id", "trace_id"),
     )
@@ -182,9 +180,7 @@ class CorrectionRow(Base):
 
 class AdapterRow(Base):
     __tablename__ = "adapters"
-    __table_args__ = (
-        Index("ix_adapters_workspace_module_created", "workspace_id", "module_id", "created_at"),
-    )
+    __table_args__ = (Index("ix_adapters_workspace_module_created", "workspace_id", "module_id", "created_at"),)
 
     workspace_id: Mapped[str] = _workspace_fk()
     name: Mapped[str] = mapped_column(primary_key=True)

@@ -19,9 +19,10 @@ from ..runtime.conftest import make_manifest
 @pytest.fixture
 def client(store: Store) -> Iterator[httpx.Client]:
     store.save_manifest(make_manifest())
-    with BackgroundServer(create_app(Engine(store, TestModel()))) as server, httpx.Client(
-        base_url=server.url
-    ) as c:
+    with (
+        BackgroundServer(create_app(Engine(store, TestModel()))) as server,
+        httpx.Client(base_url=server.url) as c,
+    ):
         yield c
 
 

@@ -68,14 +68,12 @@ def test_axolotl_export_uses_axolotl_names() -> None:
 
 def test_committed_card_schema_matches_the_model() -> None:
     committed = json.loads(CARD_SCHEMA_PATH.read_text(encoding="utf-8"))
-    assert committed == card_json_schema(), "regenerate with: python -m agentforge.learn.card"
+    assert committed == card_json_schema(), "regenerate with write_card_schema()"
 
 
 def test_card_round_trip(tmp_path: Path) -> None:
     recipe = Recipe()
-    name = adapter_name(
-        "app/tickets.py::classify_ticket", base_model=recipe.base_model, recipe=recipe, data_hash="d"
-    )
+    name = adapter_name("app/tickets.py::classify_ticket", base_model=recipe.base_model, recipe=recipe, data_hash="d")
     assert name.startswith("app-tickets-py-classify-ticket@") and len(name.split("@")[1]) == 12
     assert name == adapter_name(
         "app/tickets.py::classify_ticket", base_model=recipe.base_model, recipe=recipe, data_hash="d"

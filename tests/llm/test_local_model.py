@@ -24,9 +24,7 @@ def _msgs(system: str, user: str) -> list[Message]:
     return [Message(role="system", content=system), Message(role="user", content=user)]
 
 
-def test_safetensors_copy_written_then_reused(
-    loaded_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_safetensors_copy_written_then_reused(loaded_model: LoadedModel, monkeypatch: pytest.MonkeyPatch) -> None:
     target = loaded_model.paths.models / DEFAULT_MODEL
     assert loaded_model.model.model_dir == target
     assert weights.has_safetensors_copy(target)
@@ -53,9 +51,7 @@ def test_is_a_model_and_renders_the_training_format(local_model: LocalModel) -> 
 
 
 def test_generation(local_model: LocalModel) -> None:
-    req = ModelRequest(
-        messages=[Message(role="user", content="What is the capital of France?")], max_new_tokens=12
-    )
+    req = ModelRequest(messages=[Message(role="user", content="What is the capital of France?")], max_new_tokens=12)
     resp = run_sync(local_model.request(req))
     assert resp.text.strip()
     assert "<|im_end|>" not in resp.text
@@ -146,9 +142,7 @@ def test_json_schema_output_always_validates(local_model: LocalModel) -> None:
         "urgent (true/false), priority (1-5), confidence (0-1), summary, customer (name or null)."
     )
     for ticket in TICKETS:
-        resp = run_sync(
-            local_model.request(ModelRequest(messages=_msgs(system, ticket), json_schema=TICKET_SCHEMA))
-        )
+        resp = run_sync(local_model.request(ModelRequest(messages=_msgs(system, ticket), json_schema=TICKET_SCHEMA)))
         value = json.loads(resp.text)
         jsonschema.validate(value, TICKET_SCHEMA)
         assert list(value) == list(TICKET_SCHEMA["properties"])  # schema order
@@ -161,18 +155,14 @@ def test_json_schema_output_always_validates(local_model: LocalModel) -> None:
     top_enum = {"enum": ["red", "green", "blue"]}
     for schema in (nested, top_enum):
         resp = run_sync(
-            local_model.request(
-                ModelRequest(messages=_msgs("Answer in JSON.", "Alice is 30."), json_schema=schema)
-            )
+            local_model.request(ModelRequest(messages=_msgs("Answer in JSON.", "Alice is 30."), json_schema=schema))
         )
         jsonschema.validate(json.loads(resp.text), schema)
 
     free = {"type": "array", "items": {"type": "string"}}  # not guided: plain generation
     resp = run_sync(
         local_model.request(
-            ModelRequest(
-                messages=_msgs("Answer in JSON.", "List two fruits."), json_schema=free, max_new_tokens=16
-            )
+            ModelRequest(messages=_msgs("Answer in JSON.", "List two fruits."), json_schema=free, max_new_tokens=16)
         )
     )
     assert resp.text.strip()

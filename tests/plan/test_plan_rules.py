@@ -79,9 +79,7 @@ def test_rationale_names_the_labels_and_the_hints(spec: SpecFactory) -> None:
 
 
 def test_name_hints_outweigh_intent_hints(spec: SpecFactory) -> None:
-    decision = choose_kind(
-        spec("summarize", {"type": "string"}, intent="Write a brief rewrite."), load_catalog()
-    )
+    decision = choose_kind(spec("summarize", {"type": "string"}, intent="Write a brief rewrite."), load_catalog())
     assert decision.kind == "summarize"
 
 

@@ -47,13 +47,9 @@ def test_invalid_plans_raise_plan_error(text: str, message: str) -> None:
 def test_unknown_kind_or_wrong_role_is_refused(plan_yaml: str) -> None:
     data = yaml.safe_load(plan_yaml)
     data["modules"][0]["kind"] = "clasify"
-    with pytest.raises(
-        PlanError, match=r"app.py::classify_intent: unknown module kind 'clasify'; known: classify"
-    ):
+    with pytest.raises(PlanError, match=r"app.py::classify_intent: unknown module kind 'clasify'; known: classify"):
         plan_from_yaml(yaml.safe_dump(data))
     data["modules"][0]["kind"] = "classify"
     data["modules"][0]["agent_role"] = "writer"
-    with pytest.raises(
-        PlanError, match="role 'writer' does not serve kind 'classify'; roles that do: classifier"
-    ):
+    with pytest.raises(PlanError, match="role 'writer' does not serve kind 'classify'; roles that do: classifier"):
         plan_from_yaml(yaml.safe_dump(data))

@@ -40,7 +40,10 @@ def make_manifest() -> Manifest:
             {
                 "type": "object",
                 "title": "Details",
-                "properties": {"amount": {"type": ["number", "null"]}, "currency": {"type": ["string", "null"]}},
+                "properties": {
+                    "amount": {"type": ["number", "null"]},
+                    "currency": {"type": ["string", "null"]},
+                },
                 "required": ["amount"],
             },
             {"amount": 1.0, "currency": "EUR"},

@@ -78,9 +78,7 @@ def test_adapter_route_loads_the_adapter_and_falls_back_to_base(app_store: Store
     from agentforge.artifacts import AdapterVersion
 
     module = "app/ai.py::classify"
-    app_store.add_adapter(
-        AdapterVersion(name="classify@abc", module_id=module, base_model="fake", path=str(tmp_path))
-    )
+    app_store.add_adapter(AdapterVersion(name="classify@abc", module_id=module, base_model="fake", path=str(tmp_path)))
     app_store.set_route("default", module, Route(champion="classify@abc"))
 
     def fn(req: ModelRequest) -> str:
@@ -89,7 +87,11 @@ def test_adapter_route_loads_the_adapter_and_falls_back_to_base(app_store: Store
     model = FunctionModel(fn)
     engine = Engine(app_store, model)
     trace = run_sync(engine.invoke("classify", {"message": "x"}))
-    assert (trace.output, trace.route.rung, trace.route.adapter) == ("card_declined", Rung.ADAPTER, "classify@abc")
+    assert (trace.output, trace.route.rung, trace.route.adapter) == (
+        "card_declined",
+        Rung.ADAPTER,
+        "classify@abc",
+    )
     assert model.has_adapter("classify@abc")
 
     app_store.set_route("default", module, Route(champion="classify@missing"))

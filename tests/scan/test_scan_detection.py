@@ -91,9 +91,7 @@ def test_scanning_never_imports_the_code(shop_modules: dict[str, ModuleSpec]) ->
         ("Assistant.escalate", ["explicit_marker"], None),
     ],
 )
-def test_rules(
-    shop_modules: dict[str, ModuleSpec], name: str, expected_codes: list[str], example: object
-) -> None:
+def test_rules(shop_modules: dict[str, ModuleSpec], name: str, expected_codes: list[str], example: object) -> None:
     module = shop_modules[A + name]
     assert codes(module) == expected_codes
     if example is not None:

@@ -197,9 +197,7 @@ def test_every_schema_is_valid_and_accepts_the_static_example(shop: ScanResult) 
         ('"list["', {}, "the forward reference 'list[' cannot be parsed"),
     ],
 )
-def test_annotation_forms(
-    tmp_path: Path, annotation: str, schema: dict[str, Any], warning: str | None
-) -> None:
+def test_annotation_forms(tmp_path: Path, annotation: str, schema: dict[str, Any], warning: str | None) -> None:
     (tmp_path / "app.py").write_text(
         "from enum import Enum\n"
         "from pydantic import BaseModel\n"

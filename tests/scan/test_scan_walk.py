@@ -25,12 +25,8 @@ def test_only_product_code_is_read(messy_repo: Path) -> None:
 
 def test_link_out_of_the_root_is_not_followed(messy_repo: Path) -> None:
     result = scan_repo(messy_repo)
-    assert [w.message for w in result.warnings if w.path == "leak.py"] == [
-        "symlink points outside the root; not read"
-    ]
-    assert [w.message for w in result.warnings if w.path == "leak_dir"] == [
-        "symlink points outside the root; not read"
-    ]
+    assert [w.message for w in result.warnings if w.path == "leak.py"] == ["symlink points outside the root; not read"]
+    assert [w.message for w in result.warnings if w.path == "leak_dir"] == ["symlink points outside the root; not read"]
     assert all("secret" not in m.path for m in result.modules)
 
 

@@ -62,9 +62,7 @@ def make_spec(module_id: str = MOD) -> ModuleSpec:
     )
 
 
-def make_manifest(
-    workspace_id: str = "ws", modules: tuple[str, ...] = (MOD, MOD2), champion: str = "base"
-) -> Manifest:
+def make_manifest(workspace_id: str = "ws", modules: tuple[str, ...] = (MOD, MOD2), champion: str = "base") -> Manifest:
     plans = [
         ModulePlan(module_id=m, kind="classify", agent_role="classifier", route=Route(champion=champion))
         for m in modules
@@ -90,9 +88,7 @@ def make_trace(workspace_id: str = "ws", module_id: str = MOD, at: datetime = T0
         "retries": 1,
         **kw,
     }
-    return Trace.model_validate(
-        {"workspace_id": workspace_id, "module_id": module_id, "created_at": at, **fields}
-    )
+    return Trace.model_validate({"workspace_id": workspace_id, "module_id": module_id, "created_at": at, **fields})
 
 
 def correct(trace: Trace, value: object, at: datetime = T0) -> Correction:
@@ -105,9 +101,7 @@ def correct(trace: Trace, value: object, at: datetime = T0) -> Correction:
     )
 
 
-def make_adapter(
-    name: str, at: datetime = T0, workspace_id: str = "ws", module_id: str = MOD
-) -> AdapterVersion:
+def make_adapter(name: str, at: datetime = T0, workspace_id: str = "ws", module_id: str = MOD) -> AdapterVersion:
     return AdapterVersion(
         name=name,
         workspace_id=workspace_id,
@@ -132,9 +126,7 @@ def test_open_twice_is_idempotent_and_schema_matches_models(store_url: str) -> N
         assert second.get_trace("ws", trace.id) == trace
         with second.engine.connect() as conn:
             assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
-            diff = compare_metadata(
-                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
-            )
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
         assert diff == []
         assert second.url == store_url
 
@@ -287,9 +279,7 @@ def test_examples_take_the_latest_correction(store: Store) -> None:
     store.add_correction(correct(first, {"label": "old"}, at=T0 + timedelta(hours=1)))
     store.add_correction(correct(first, {"label": "new"}, at=T0 + timedelta(hours=2)))
     store.add_correction(correct(first, {"label": "older"}, at=T0 + timedelta(minutes=30)))
-    store.add_correction(
-        correct(second, "pos", at=T0 + timedelta(hours=1))
-    )  # same instant: the later write wins
+    store.add_correction(correct(second, "pos", at=T0 + timedelta(hours=1)))  # same instant: the later write wins
     store.add_correction(correct(other_module, "x"))
 
     examples = store.list_examples("ws", MOD)
@@ -351,9 +341,7 @@ def test_job_crud(store: Store) -> None:
     assert [j.id for j in store.list_jobs("ws", MOD)] == [job.id]
 
     before = datetime.now(UTC)
-    store.update_job(
-        job.model_copy(update={"state": JobState.FAILED, "error": "OOM", "created_at": T0 + timedelta(1)})
-    )
+    store.update_job(job.model_copy(update={"state": JobState.FAILED, "error": "OOM", "created_at": T0 + timedelta(1)}))
     stored = store.get_job("ws", job.id)
     assert (stored.state, stored.error, stored.created_at) == (JobState.FAILED, "OOM", T0)
     assert stored.updated_at >= before

@@ -61,11 +61,7 @@ def _target(
 def _full_module(imported: Import) -> str:
     if imported.name is None:
         return imported.module
-    return (
-        imported.module + imported.name
-        if imported.module.endswith(".")
-        else f"{imported.module}.{imported.name}"
-    )
+    return imported.module + imported.name if imported.module.endswith(".") else f"{imported.module}.{imported.name}"
 
 
 def _pick(candidates: list[str], module: str, importer: str) -> str | None:

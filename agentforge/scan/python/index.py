@@ -71,9 +71,7 @@ class RepoIndex:
     def find_constant(self, name: str, rel: str) -> Node | None:
         return self._find(name, rel, lambda f: f.constants, self._first_constant)
 
-    def _find(
-        self, name: str, rel: str, table: Callable[[FileIndex], dict[str, T]], first: dict[str, T]
-    ) -> T | None:
+    def _find(self, name: str, rel: str, table: Callable[[FileIndex], dict[str, T]], first: dict[str, T]) -> T | None:
         """`name` as seen from `rel`: its own definition, then the file it is imported from (aliases
         followed), then the first file defining that name."""
         own = self.files.get(rel, FileIndex())

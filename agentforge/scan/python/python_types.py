@@ -45,9 +45,7 @@ _ARRAYS = frozenset(
     {"list", "List", "Sequence", "MutableSequence", "Iterable", "Iterator", "Collection", "Deque", "deque"}
 )
 _SETS = frozenset({"set", "Set", "frozenset", "FrozenSet", "AbstractSet", "MutableSet"})
-_MAPPINGS = frozenset(
-    {"dict", "Dict", "Mapping", "MutableMapping", "DefaultDict", "defaultdict", "OrderedDict"}
-)
+_MAPPINGS = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "DefaultDict", "defaultdict", "OrderedDict"})
 _TRANSPARENT = frozenset({"Annotated", "Required", "NotRequired", "ReadOnly", "Final", "ClassVar"})
 _JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
 
@@ -111,18 +109,12 @@ class SchemaResolver:
         if name == "Union":
             return _union([self.schema(a) for a in args])
         if name in _ARRAYS | _SETS:
-            schema: JsonSchema = (
-                {"type": "array", "items": self.schema(args[0])} if args else {"type": "array"}
-            )
+            schema: JsonSchema = {"type": "array", "items": self.schema(args[0])} if args else {"type": "array"}
             return schema | {"uniqueItems": True} if name in _SETS else schema
         if name in ("tuple", "Tuple"):
             return self._tuple(args)
         if name in _MAPPINGS:
-            return (
-                {"type": "object", "additionalProperties": self.schema(args[-1])}
-                if args
-                else {"type": "object"}
-            )
+            return {"type": "object", "additionalProperties": self.schema(args[-1])} if args else {"type": "object"}
         # A generic repo class (`Page[Ticket]`): its own fields are the best static answer.
         return self._named(name)
 
@@ -174,9 +166,7 @@ class SchemaResolver:
         if kind is ClassKind.ENUM:
             schema = {"title": info.name} | _enum(list(self._index.members(info).values()))
         elif kind is not ClassKind.RECORD:
-            self._warn(
-                f"the class `{info.name}` is not an enum, model, dataclass or TypedDict; its schema is empty"
-            )
+            self._warn(f"the class `{info.name}` is not an enum, model, dataclass or TypedDict; its schema is empty")
             return {}
         elif info.name in self._expanding:
             return {"type": "object", "title": info.name}  # recursive model: stop at the second visit
@@ -208,9 +198,7 @@ class SchemaResolver:
 def _enum(values: list[Any]) -> JsonSchema:
     """`enum`, typed when all values share one JSON type: the form small models follow best."""
     types = {_JSON_TYPES.get(type(v)) for v in values}
-    return (
-        {"type": types.pop(), "enum": values} if len(types) == 1 and None not in types else {"enum": values}
-    )
+    return {"type": types.pop(), "enum": values} if len(types) == 1 and None not in types else {"enum": values}
 
 
 def _generic_parts(node: Node) -> tuple[str | None, list[Node]]:

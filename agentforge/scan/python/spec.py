@@ -76,14 +76,10 @@ def _params(site: Site, resolver: SchemaResolver, warn: Callable[[str], None]) -
 
 
 def _param(param: Node, resolver: SchemaResolver, warn: Callable[[str], None]) -> Param:
-    name_node = param.child_by_field_name("name") or (
-        param.named_children[0] if param.named_child_count else param
-    )
+    name_node = param.child_by_field_name("name") or (param.named_children[0] if param.named_child_count else param)
     annotation = param.child_by_field_name("type")
     default = param.child_by_field_name("value")
-    variadic = (
-        name_node.type if name_node.type in ("list_splat_pattern", "dictionary_splat_pattern") else None
-    )
+    variadic = name_node.type if name_node.type in ("list_splat_pattern", "dictionary_splat_pattern") else None
     name = text(name_node).lstrip("*")
     schema: JsonSchema = {}
     if annotation is not None:

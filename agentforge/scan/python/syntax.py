@@ -62,9 +62,7 @@ def span(node: Node) -> ByteSpan:
 
 def string_value(node: Node) -> str | None:
     """A plain (non f-) string's value, escapes decoded by Python's own literal reader, which runs no code."""
-    if node.type not in ("string", "concatenated_string") or any(
-        d.type == "interpolation" for d in descendants(node)
-    ):
+    if node.type not in ("string", "concatenated_string") or any(d.type == "interpolation" for d in descendants(node)):
         return None
     try:
         value = ast.literal_eval(text(node))

@@ -40,9 +40,7 @@ def _data() -> sa.Column[object]:
 
 
 def upgrade() -> None:
-    op.create_table(
-        "workspaces", _str("workspace_id", primary_key=True), _str("name", True), _ts("created_at")
-    )
+    op.create_table("workspaces", _str("workspace_id", primary_key=True), _str("name", True), _ts("created_at"))
     op.create_table(
         "apps",
         _ws(),
@@ -102,9 +100,7 @@ def upgrade() -> None:
         _data(),
         sa.UniqueConstraint("workspace_id", "id"),
     )
-    op.create_index(
-        "ix_traces_workspace_module_created", "traces", ["workspace_id", "module_id", "created_at"]
-    )
+    op.create_index("ix_traces_workspace_module_created", "traces", ["workspace_id", "module_id", "created_at"])
     op.create_index("ix_traces_workspace_created", "traces", ["workspace_id", "created_at"])
     op.create_table(
         "corrections",
@@ -116,9 +112,7 @@ def upgrade() -> None:
         _ts("created_at"),
         _data(),
         sa.UniqueConstraint("workspace_id", "id"),
-        sa.ForeignKeyConstraint(
-            ["workspace_id", "trace_id"], ["traces.workspace_id", "traces.id"], ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["workspace_id", "trace_id"], ["traces.workspace_id", "traces.id"], ondelete="CASCADE"),
     )
     op.create_index("ix_corrections_workspace_module", "corrections", ["workspace_id", "module_id"])
     op.create_index("ix_corrections_workspace_trace", "corrections", ["workspace_id", "trace_id"])
@@ -132,9 +126,7 @@ def upgrade() -> None:
         _ts("created_at"),
         _data(),
     )
-    op.create_index(
-        "ix_adapters_workspace_module_created", "adapters", ["workspace_id", "module_id", "created_at"]
-    )
+    op.create_index("ix_adapters_workspace_module_created", "adapters", ["workspace_id", "module_id", "created_at"])
     op.create_table(
         "jobs",
         _ws(),
