@@ -21,6 +21,17 @@ BACKENDS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def agentforge_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One model cache for the whole session (and the servers it starts), kept across sessions in pytest's
+    cache folder so the default model's GGUF is converted once, not once per test file."""
+    if "AGENTFORGE_HOME" not in os.environ:
+        cache = getattr(request.config, "cache", None)
+        home = Path(cache.mkdir("agentforge-home")) if cache is not None else tmp_path_factory.mktemp("home")
+        os.environ["AGENTFORGE_HOME"] = str(home)
+    return Path(os.environ["AGENTFORGE_HOME"])
+
+
 @pytest.fixture(scope="session")
 def postgres_admin() -> str:
     url = postgres_admin_url()

@@ -101,6 +101,7 @@ def _run(
     spec_replay, base = load_replay(replay_file or path / "data" / "replay.yaml")
     figures: dict[str, Any] = {
         "app": manifest.app_name,
+        "modules_found": len(result.modules),
         "modules": [s.id for s in result.modules],
         "plan": [m.model_dump(mode="json", include={"module_id", "kind", "agent_role", "route"}) for m in plan.modules],
         "traffic": {},
@@ -119,8 +120,10 @@ def _run(
                 served = replay(client, source, rows, correct=True, on_row=partial(bar.advance, task))
                 figures["traffic"][source.module] = {
                     "calls": len(served),
-                    "served_accuracy": _accuracy(served),
+                    "corrections": len(served) if source.expected is not None else 0,
                 }
+                if source.expected is not None:
+                    figures["traffic"][source.module]["served_exact_match"] = _accuracy(served)
         console.rule("6. retrain")
         for spec in opened.store.list_specs(manifest.workspace_id):
             if opened.store.count_corrections(manifest.workspace_id, spec.id) < min_corrections:
@@ -160,18 +163,18 @@ def _serve_again(client: httpx.Client, module: str, held: list[Example]) -> tupl
 
 
 def _summary(figures: dict[str, Any]) -> Table:
-    table = Table(title="Held-out results: before and after retraining")
-    for col in ("module", "metric", "train", "held-out", "before", "after", "promoted", "adapter"):
-        table.add_column(col)
+    table = Table(title="Held-out results: before and after retraining", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
     for t in figures["trained"]:
+        gain = (t["after_served"] - t["before"]) * 100
+        table.add_row("module", t["module"])
+        table.add_row("corrections", f"{t['train_examples']} trained on, {t['heldout_examples']} held out")
         table.add_row(
-            t["module"],
-            t["metric"],
-            str(t["train_examples"]),
-            str(t["heldout_examples"]),
-            f"{t['before']:.1%}",
-            f"{t['after_served']:.1%}",
-            "yes" if t["promoted"] else "no",
-            t["adapter"],
+            f"held-out {t['metric']}",
+            f"{t['before']:.1%} before → {t['after_served']:.1%} after ({gain:+.1f} points)",
         )
+        table.add_row("adapter", f"{t['adapter']} ({'promoted' if t['promoted'] else 'rejected'})")
+        table.add_row("training time", f"{t['training_seconds']:.0f} s")
+    table.add_row("total time", f"{figures['total_seconds']:.0f} s")
     return table

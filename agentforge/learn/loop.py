@@ -37,7 +37,7 @@ from agentforge.runtime.prompts import render_inputs, render_messages, render_ta
 from agentforge.store import Store
 
 Progress = Callable[[str, int, int], None]
-"""`(phase, done, total)`: phases are `train` and `evaluate <target>`."""
+"""`(phase, done, total)`: phases are `train` and `evaluate …`."""
 FormatText = Callable[[list[Message], str], tuple[str, str]]
 
 
@@ -74,7 +74,12 @@ def _items(engine: Engine, spec: ModuleSpec, examples: list[Example]) -> list[Tr
 
 
 async def evaluate(
-    engine: Engine, spec: ModuleSpec, examples: list[Example], target: str, progress: Progress | None = None
+    engine: Engine,
+    spec: ModuleSpec,
+    examples: list[Example],
+    target: str,
+    progress: Progress | None = None,
+    label: str = "evaluate",
 ) -> Evaluation:
     """Answer the held-out inputs through `target` (not recorded as traffic) and score them."""
     plan = engine.store.get_module_plan(engine.workspace_id, spec.id)
@@ -90,7 +95,7 @@ async def evaluate(
         result.valid.append(ok)
         result.scores.append(metric.score(output, ex.target))
         if progress:
-            progress(f"evaluate {target}", i + 1, len(examples))
+            progress(label, i + 1, len(examples))
     return result
 
 
@@ -184,8 +189,8 @@ async def _evaluate_both(
     progress: Progress | None,
 ) -> tuple[Evaluation, Evaluation]:
     return (
-        await evaluate(engine, spec, held, champion, progress),
-        await evaluate(engine, spec, held, candidate, progress),
+        await evaluate(engine, spec, held, champion, progress, f"evaluate champion ({champion})"),
+        await evaluate(engine, spec, held, candidate, progress, "evaluate candidate"),
     )
 
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from agentforge.errors import TrainingError
 from agentforge.learn.dataset import TrainItem
 from agentforge.learn.recipe import Recipe
 from agentforge.llm.base import Message
+from agentforge.llm.weights import quiet_transformers
 
 if TYPE_CHECKING:
     import torch
@@ -204,7 +206,9 @@ def train_lora(
     if pad_id is None:
         pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
     try:
-        base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+        with quiet_transformers(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     except (OSError, ValueError) as exc:
         raise TrainingError(f"cannot load the base model from {model_dir}: {exc}") from exc
     base.config.use_cache = False
@@ -228,7 +232,9 @@ def train_lora(
                 bias="none",
                 task_type="CAUSAL_LM",
             )
-            model = get_peft_model(base, lora)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                model = get_peft_model(base, lora)
             model.train()
             params = [p for p in model.parameters() if p.requires_grad]
             optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate, weight_decay=recipe.weight_decay)

@@ -1,0 +1,126 @@
+"""The whole learning loop with the real default model: corrections → LoRA → gate → promotion."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agentforge.artifacts import (
+    ByteSpan,
+    JobState,
+    Language,
+    Manifest,
+    ModulePlan,
+    ModuleSpec,
+    Plan,
+    Policy,
+    Rung,
+)
+from agentforge.config import Paths
+from agentforge.learn.card import read_card
+from agentforge.learn.loop import TrainOutcome, export_module_dataset, train_module
+from agentforge.learn.recipe import load_recipe
+from agentforge.llm.base import run_sync
+from agentforge.runtime import Engine
+from agentforge.store import Store
+
+pytestmark = pytest.mark.slow
+
+TOPICS = {
+    "weather": ["Will it rain in {x} tomorrow?", "How cold is it going to be in {x} tonight?", "Is {x} sunny today?"],
+    "sports": ["Who won the {x} match last night?", "When does {x} play next?", "What was the {x} score?"],
+    "cooking": ["How long should I bake {x}?", "What spices go well with {x}?", "Can I freeze cooked {x}?"],
+}
+FILLERS = ["Paris", "Lisbon", "the Lakers", "Arsenal", "salmon", "lasagna", "Oslo", "Boston", "rice", "tofu"]
+SPAN = ByteSpan(start_byte=0, end_byte=1, start_line=1, end_line=1)
+
+
+def _messages(n: int) -> list[tuple[str, str]]:
+    rng = random.Random(7)
+    out = []
+    for i in range(n):
+        topic = list(TOPICS)[i % 3]
+        out.append((rng.choice(TOPICS[topic]).format(x=rng.choice(FILLERS)) + f" (#{i})", topic))
+    return out
+
+
+@pytest.fixture
+def engine(tmp_path: Path, agentforge_home: Path) -> Iterator[Engine]:
+    from agentforge.llm.local import LocalModel
+
+    spec = ModuleSpec(
+        id="bot.py::topic",
+        name="topic",
+        language=Language.PYTHON,
+        path="bot.py",
+        span=SPAN,
+        body_span=SPAN,
+        input_schema={"type": "object", "properties": {"question": {"type": "string"}}, "required": ["question"]},
+        output_schema={"type": "string", "enum": ["cooking", "sports", "weather"]},
+        intent="Say which topic a question is about.",
+        static_example="cooking",
+    )
+    plan = Plan(
+        root="bot",
+        base_model="smollm2-135m-instruct",
+        modules=[ModulePlan(module_id=spec.id, kind="classify", agent_role="classifier", policy=Policy(max_retries=0))],
+    )
+    with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        store.save_manifest(Manifest(app_name="bot", source_root="bot", specs=[spec], plan=plan))
+        engine = Engine(store, LocalModel.load(paths=Paths(home=agentforge_home)))
+        for text, topic in _messages(60):
+            trace = run_sync(engine.invoke("topic", {"question": text}))
+            engine.correct(trace.id, topic)
+        yield engine
+
+
+def _train(engine: Engine, tmp_path: Path, agentforge_home: Path, **recipe_changes: object) -> TrainOutcome:
+    from agentforge.llm.local import LocalModel
+    from agentforge.llm.weights import resolve_model_dir
+
+    assert isinstance(engine.model, LocalModel)
+    recipe = load_recipe("cpu-default").model_copy(update={"num_epochs": 2, **recipe_changes})
+    return train_module(
+        engine,
+        "topic",
+        Paths(home=tmp_path / "data"),
+        recipe=recipe,
+        model_dir=resolve_model_dir(recipe.base_model, Paths(home=agentforge_home)),
+        base_model=recipe.base_model,
+        format_text=engine.model.format_training_text,
+    )
+
+
+def test_a_better_adapter_is_promoted_and_then_serves(engine: Engine, tmp_path: Path, agentforge_home: Path) -> None:
+    outcome = _train(engine, tmp_path, agentforge_home)
+    report = outcome.report
+    assert report.promoted, report.reason
+    assert report.candidate_score > report.champion_score
+    assert outcome.job.state is JobState.PROMOTED
+    assert engine.store.get_route("default", "bot.py::topic").champion == outcome.adapter.name
+    card = read_card(Path(outcome.adapter.path))
+    assert card.name == outcome.adapter.name and card.train_examples == outcome.train_examples
+    assert outcome.train_examples + len(outcome.heldout) == 60
+    trace = run_sync(engine.invoke("topic", {"question": "Is it windy in Rome today?"}))
+    assert (trace.route.rung, trace.route.adapter) == (Rung.ADAPTER, outcome.adapter.name)
+    jobs = engine.store.list_jobs("default", "bot.py::topic")
+    assert [j.state for j in jobs] == [JobState.PROMOTED]
+
+
+def test_an_adapter_that_learned_nothing_is_rejected(engine: Engine, tmp_path: Path, agentforge_home: Path) -> None:
+    outcome = _train(engine, tmp_path, agentforge_home, learning_rate=0.0, num_epochs=1)
+    assert not outcome.report.promoted
+    assert outcome.job.state is JobState.REJECTED
+    assert engine.store.get_route("default", "bot.py::topic").champion == "base"
+
+
+def test_dataset_export_is_alpaca(engine: Engine, tmp_path: Path) -> None:
+    out = tmp_path / "topic.jsonl"
+    assert export_module_dataset(engine.store, "default", "topic", out) == 60
+    row = json.loads(out.read_text().splitlines()[0])
+    assert set(row) == {"instruction", "input", "output"}
+    assert row["output"] in TOPICS
