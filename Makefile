@@ -10,7 +10,7 @@ $(VENV)/.installed: pyproject.toml scripts/setup.sh
 
 ## The main job: scan → plan → build → serve → replay traffic with corrections → retrain → compare.
 demo: setup
-	$(BIN)/agentforge dynamize sample_apps/support_desk --out out/support_desk --report report.json
+	$(BIN)/agentforge dynamize sample_apps/support_desk --out out/support_desk --replace --report report.json
 
 lint: setup
 	$(BIN)/ruff check .

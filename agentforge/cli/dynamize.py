@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from functools import partial
 from pathlib import Path
@@ -44,19 +45,20 @@ def dynamize(
     min_corrections: Annotated[int, typer.Option(help="Train modules with at least this many.")] = 50,
     recipe: Annotated[str, typer.Option(help="LoRA recipe name in adapters/ or a YAML path.")] = "cpu-default",
     model: Annotated[str, typer.Option(help="Base model name or local path.")] = "smollm2-135m-instruct",
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Delete OUT first, its store and adapters included, and start over.")
+    ] = False,
 ) -> None:
     """Scan → plan → build → serve → replay traffic with corrections → retrain → compare, on one prototype."""
     console = Console()
+    target = out or Path("out") / path.resolve().name
+    if target.exists():
+        if not replace:
+            console.print(f"[red]error:[/] {target} exists (a previous run?); pass --replace to start over")
+            raise typer.Exit(code=1)
+        shutil.rmtree(target)
     try:
-        figures = _run(
-            console,
-            path,
-            out or Path("out") / path.resolve().name,
-            replay_file,
-            min_corrections,
-            recipe,
-            model,
-        )
+        figures = _run(console, path, target, replay_file, min_corrections, recipe, model)
     except AgentforgeError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(code=1) from exc

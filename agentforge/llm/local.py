@@ -39,6 +39,7 @@ import inspect
 import math
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -230,6 +231,9 @@ class LocalModel:
             try:
                 if self._peft is None:
                     from peft import PeftModel
+
+                    # peft calls a transformers API that is deprecated in v6; nothing for a user to act on
+                    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
 
                     self._peft = PeftModel.from_pretrained(
                         self._hf, str(path), adapter_name=internal, is_trainable=False

@@ -13,12 +13,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from agentforge.artifacts import Manifest
-from agentforge.build import load_manifest
+from agentforge.build import DATA_DIR, load_manifest
 from agentforge.config import Paths
 from agentforge.errors import AgentforgeError
 from agentforge.store import Store
-
-DATA_DIR = ".agentforge"
 
 
 @dataclass

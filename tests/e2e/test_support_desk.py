@@ -57,19 +57,32 @@ def test_built_app_own_tests_pass_against_serve(built: Path) -> None:
 
 
 @pytest.mark.slow
-def test_acknowledged_correction_survives_sigkill(built: Path) -> None:
+def test_corrections_over_http_are_validated_and_survive_sigkill(built: Path) -> None:
+    db = built / ".agentforge" / "agentforge.db"
     with serve(built) as (url, proc):
+        extract = httpx.post(
+            f"{url}/v1/invoke",
+            json={"module": "extract_details", "input": {"message": "Charged 40 EUR twice at Lidl"}},
+            timeout=120,
+        ).json()
+        assert extract["rung"] == "base"
+        bad = httpx.post(f"{url}/v1/traces/{extract['trace_id']}/corrections", json={"value": {"amount": "lots"}})
+        assert bad.status_code == 422
+        assert bad.json()["detail"]["field"] == "amount"
+        assert httpx.post(f"{url}/v1/traces/nope/corrections", json={"value": "lost_card"}).status_code == 404
+        assert httpx.post(f"{url}/v1/invoke", json={"module": "nope", "input": {}}).status_code == 404
+
         trace = httpx.post(
             f"{url}/v1/invoke",
             json={"module": "classify_intent", "input": {"message": "I lost my card on the bus"}},
             timeout=120,
         ).json()
+        assert httpx.post(f"{url}/v1/traces/{trace['trace_id']}/corrections", json={"value": "lost"}).status_code == 422
         ack = httpx.post(f"{url}/v1/traces/{trace['trace_id']}/corrections", json={"value": "lost_card"})
         assert ack.status_code == 201
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-    with Store.open(f"sqlite:///{built / '.agentforge' / 'agentforge.db'}") as store:
+    with Store.open(f"sqlite:///{db}") as store:
+        assert store.count_corrections("default", extract["module"]) == 0
         examples = store.list_examples("default", trace["module"])
-    assert [(e.trace_id, e.target) for e in examples if e.trace_id == trace["trace_id"]] == [
-        (trace["trace_id"], "lost_card")
-    ]
+    assert [(e.trace_id, e.target) for e in examples] == [(trace["trace_id"], "lost_card")]

@@ -112,7 +112,7 @@ def test_a_better_adapter_is_promoted_and_then_serves(engine: Engine, tmp_path: 
 
 
 def test_an_adapter_that_learned_nothing_is_rejected(engine: Engine, tmp_path: Path, agentforge_home: Path) -> None:
-    outcome = _train(engine, tmp_path, agentforge_home, learning_rate=0.0, num_epochs=1)
+    outcome = _train(engine, tmp_path, agentforge_home, learning_rate=1e-9, num_epochs=1)
     assert not outcome.report.promoted
     assert outcome.job.state is JobState.REJECTED
     assert engine.store.get_route("default", "bot.py::topic").champion == "base"
