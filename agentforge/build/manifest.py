@@ -24,9 +24,7 @@ def load_manifest(app_dir: Path) -> Manifest:
     """Read and validate a built app's manifest; every failure says which file and what is wrong."""
     path = app_dir / MANIFEST_FILE
     if not path.is_file():
-        raise BuildError(
-            f"{path} not found: {app_dir} is not an app built by agentforge (run the build first)"
-        )
+        raise BuildError(f"{path} not found: {app_dir} is not an app built by agentforge (run the build first)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

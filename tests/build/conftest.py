@@ -50,9 +50,7 @@ def _functions(node: Node, prefix: str = "") -> Iterator[tuple[str, Node]]:
             yield from _functions(_field(target, "body"), f"{name}.")
 
 
-def spec_for(
-    source: bytes, qualname: str, path: str = "app.py", params: list[str] | None = None
-) -> ModuleSpec:
+def spec_for(source: bytes, qualname: str, path: str = "app.py", params: list[str] | None = None) -> ModuleSpec:
     """A spec the way the scanner writes one: whole def span + hash, body block span, parameter names
     (the bound `self`/`cls` of a method left out unless `params` says otherwise)."""
     func = dict(_functions(_PARSER.parse(source).root_node))[qualname]
@@ -110,9 +108,7 @@ def _runtime_server() -> Iterator[FakeRuntime]:
             data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
             try:
                 self.send_response(status)
-                self.send_header(
-                    "Content-Type", "text/plain" if isinstance(payload, str) else "application/json"
-                )
+                self.send_header("Content-Type", "text/plain" if isinstance(payload, str) else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

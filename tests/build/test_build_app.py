@@ -93,9 +93,7 @@ def plan(specs: list[ModuleSpec], repo: Path) -> Plan:
 
 def tree_hashes(root: Path) -> dict[str, str]:
     return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in root.rglob("*")
-        if p.is_file()
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()
     }
 
 
@@ -110,9 +108,7 @@ def load_built(path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return module
 
 
-def test_build_writes_the_app_and_its_manifest(
-    repo: Path, tmp_path: Path, specs: list[ModuleSpec], plan: Plan
-) -> None:
+def test_build_writes_the_app_and_its_manifest(repo: Path, tmp_path: Path, specs: list[ModuleSpec], plan: Plan) -> None:
     out = tmp_path / "built"
     manifest = build_app(repo, specs, plan, out, workspace_id="acme")
     assert (manifest.app_name, manifest.source_root, manifest.workspace_id) == (
@@ -125,18 +121,14 @@ def test_build_writes_the_app_and_its_manifest(
     assert (out / MERMAID_FILE).read_text() == manifest.plan.mermaid
     assert "m2 --> m0" in manifest.plan.mermaid
     copied = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert copied == sorted(
-        [MANIFEST_FILE, PLAN_FILE, MERMAID_FILE, "README.md", PATH, "support_desk/__init__.py"]
-    )
+    assert copied == sorted([MANIFEST_FILE, PLAN_FILE, MERMAID_FILE, "README.md", PATH, "support_desk/__init__.py"])
     built = (out / PATH).read_bytes()
     assert built.count(b"return call_module(") == 3
     compile(built, PATH, "exec")
     assert not list(tmp_path.glob(".built.*")), "no staging folder is left behind"
 
 
-def test_the_source_repo_is_never_modified(
-    repo: Path, tmp_path: Path, specs: list[ModuleSpec], plan: Plan
-) -> None:
+def test_the_source_repo_is_never_modified(repo: Path, tmp_path: Path, specs: list[ModuleSpec], plan: Plan) -> None:
     before = tree_hashes(repo)
     build_app(repo, specs, plan, tmp_path / "built", app_name="desk")
     assert tree_hashes(repo) == before
@@ -219,9 +211,7 @@ def test_a_foreign_non_empty_folder_or_a_file_is_refused(
         build_app(repo, specs, plan, tmp_path / "file")
 
 
-def test_a_failed_build_leaves_nothing_behind(
-    repo: Path, tmp_path: Path, specs: list[ModuleSpec], plan: Plan
-) -> None:
+def test_a_failed_build_leaves_nothing_behind(repo: Path, tmp_path: Path, specs: list[ModuleSpec], plan: Plan) -> None:
     (repo / PATH).write_bytes(ASSISTANT.replace(b"Intent.LOST_CARD\n", b"Intent.BILLING\n"))
     with pytest.raises(BuildError, match="file changed since scan"):
         build_app(repo, specs, plan, tmp_path / "built")

@@ -125,9 +125,7 @@ def test_sync_and_async_stubs_share_one_import(rewrite: Rewrite) -> None:
     assert out.startswith(b"from agentforge.runtime.client import acall_module, call_module\ndef a()")
 
 
-@pytest.mark.parametrize(
-    "body", ["pass", "...", "raise NotImplementedError", 'raise NotImplementedError("soon")']
-)
+@pytest.mark.parametrize("body", ["pass", "...", "raise NotImplementedError", 'raise NotImplementedError("soon")'])
 def test_placeholder_bodies_get_a_raising_fallback(body: str, rewrite: Rewrite) -> None:
     source = f'def score(text: str) -> float:\n    """Score it."""\n    {body}\n'.encode()
     out = rewrite(source, "score", path="m.py").decode()
@@ -154,18 +152,14 @@ def test_multi_line_strings_keep_their_value(rewrite: Rewrite) -> None:
 '''
     out = rewrite(source, "banner", path="m.py")
     original = ast.literal_eval(source.split(b"text = ", 1)[1].split(b"\n    return")[0].decode())
-    inner = next(
-        n for n in ast.walk(ast.parse(out)) if isinstance(n, ast.FunctionDef) and n.name.startswith("_")
-    )
+    inner = next(n for n in ast.walk(ast.parse(out)) if isinstance(n, ast.FunctionDef) and n.name.startswith("_"))
     assign = inner.body[0]
     assert isinstance(assign, ast.Assign) and isinstance(assign.value, ast.Constant)
     assert assign.value.value == original
 
 
 def test_import_goes_below_shebang_and_comments_when_there_is_no_docstring(rewrite: Rewrite) -> None:
-    source = (
-        b"#!/usr/bin/env python\n# -*- coding: utf-8 -*-\nimport os\n\n\ndef f() -> str:\n    return os.sep\n"
-    )
+    source = b"#!/usr/bin/env python\n# -*- coding: utf-8 -*-\nimport os\n\n\ndef f() -> str:\n    return os.sep\n"
     out = rewrite(source, "f", path="m.py")
     assert out.startswith(b"#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n" + IMPORT + b"import os\n")
 
@@ -211,9 +205,7 @@ def test_methods_decorators_and_nested_indentation(rewrite: Rewrite) -> None:
         """).encode()
     out = rewrite(source, "Desk.lookup", "Desk.make", path="m.py").decode()
     assert '            {"key": key},\n            returns=dict[str, int],\n' in out
-    assert (
-        '            if key:\n                return {\n            "a": 1}\n            return {}\n' in out
-    )
+    assert '            if key:\n                return {\n            "a": 1}\n            return {}\n' in out
     assert "            returns=Desk,\n" in out and "{}," in out
     compile(out, "m.py", "exec")
 

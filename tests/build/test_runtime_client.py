@@ -59,9 +59,7 @@ def test_returns_none_passes_the_output_through(runtime: FakeRuntime) -> None:
     assert call_module("a.py::f", {}, returns=None, fallback=lambda: None) == [1, "two"]
 
 
-def test_unreachable_runtime_falls_back_with_a_warning(
-    dead_url: str, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_unreachable_runtime_falls_back_with_a_warning(dead_url: str, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="agentforge.client"):
         assert call_module("a.py::classify", {}, returns=Intent, fallback=static_intent) is Intent.LOST_CARD
     assert "a.py::classify falls back to its static value" in caplog.text
@@ -78,9 +76,7 @@ def test_unreachable_runtime_falls_back_with_a_warning(
         (200, "not json"),
     ],
 )
-def test_server_failures_and_unusable_answers_fall_back(
-    runtime: FakeRuntime, status: int, payload: Any
-) -> None:
+def test_server_failures_and_unusable_answers_fall_back(runtime: FakeRuntime, status: int, payload: Any) -> None:
     runtime.reply = lambda body: (status, payload)
     assert call_module("a.py::classify", {}, returns=Intent, fallback=static_intent) is Intent.LOST_CARD
 
@@ -114,12 +110,8 @@ def test_refused_calls_raise(runtime: FakeRuntime, status: int, payload: Any, me
         call_module("a.py::nope", {}, returns=Intent, fallback=static_intent)
 
 
-@pytest.mark.parametrize(
-    ("name", "value"), [("AGENTFORGE_URL", "localhost:8765"), ("AGENTFORGE_TIMEOUT", "soon")]
-)
-def test_misconfiguration_is_loud(
-    runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch, name: str, value: str
-) -> None:
+@pytest.mark.parametrize(("name", "value"), [("AGENTFORGE_URL", "localhost:8765"), ("AGENTFORGE_TIMEOUT", "soon")])
+def test_misconfiguration_is_loud(runtime: FakeRuntime, monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(AgentforgeClientError, match=name):
         call_module("a.py::f", {}, returns=None, fallback=lambda: None)
@@ -132,9 +124,7 @@ def test_async_client_casts_and_falls_back(runtime: FakeRuntime) -> None:
     runtime.reply = lambda body: (200, {"output": "billing"})
     assert asyncio.run(acall_module("a.py::c", {"m": "x"}, returns=Intent, fallback=static)) is Intent.BILLING
     runtime.reply = lambda body: (502, "bad gateway")
-    assert (
-        asyncio.run(acall_module("a.py::c", {"m": "x"}, returns=Intent, fallback=static)) is Intent.LOST_CARD
-    )
+    assert asyncio.run(acall_module("a.py::c", {"m": "x"}, returns=Intent, fallback=static)) is Intent.LOST_CARD
     runtime.reply = lambda body: (404, {"detail": "unknown module"})
     with pytest.raises(AgentforgeClientError, match="unknown module"):
         asyncio.run(acall_module("a.py::c", {}, returns=Intent, fallback=static))
