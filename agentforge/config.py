@@ -29,9 +29,5 @@ class Paths(BaseModel):
     def adapters(self) -> Path:
         return self.home / "adapters"
 
-    @property
-    def datasets(self) -> Path:
-        return self.home / "datasets"
-
     def default_store_url(self) -> str:
         return f"sqlite:///{self.home / 'agentforge.db'}"

@@ -12,23 +12,13 @@ from typing import Annotated, Any
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from agentforge.artifacts import Example
+from agentforge.cli.progress import progress_bar, train_with_progress
 from agentforge.cli.render import modules_table, plan_table, print_warnings
 from agentforge.cli.replay import Served, load_replay, read_rows, replay
 from agentforge.errors import AgentforgeError
-
-
-def _progress(console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
 
 
 def _accuracy(served: list[Served]) -> float:
@@ -79,7 +69,6 @@ def _run(
     from agentforge.api import create_app
     from agentforge.build import build_app
     from agentforge.cli.models import load_model
-    from agentforge.cli.progress import train_with_progress
     from agentforge.plan import make_plan
     from agentforge.runtime import Engine
     from agentforge.runtime.host import BackgroundServer, open_app
@@ -116,7 +105,7 @@ def _run(
         console.print(f"API up at {server.url}")
         console.rule("5. user traffic with corrections")
         sources = [(s, read_rows(s, base)) for s in spec_replay.traffic]
-        with _progress(console) as bar:
+        with progress_bar(console) as bar:
             for source, rows in sources:
                 task = bar.add_task(f"replay {source.module}", total=len(rows))
                 served = replay(client, source, rows, correct=True, on_row=partial(bar.advance, task))

@@ -12,6 +12,17 @@ from agentforge.learn.recipe import load_recipe
 from agentforge.runtime import Engine
 
 
+def progress_bar(console: Console) -> Progress:
+    """The one progress-bar layout of the CLI: what, bar, done/total, elapsed."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
 def train_with_progress(engine: Engine, module: str, data: Paths, recipe_name: str, console: Console) -> TrainOutcome:
     from agentforge.llm.local import LocalModel
     from agentforge.llm.weights import resolve_model_dir
@@ -22,13 +33,7 @@ def train_with_progress(engine: Engine, module: str, data: Paths, recipe_name: s
     recipe = load_recipe(recipe_name)
     model_dir = resolve_model_dir(recipe.base_model, Paths(home=default_home()))
     tasks: dict[str, TaskID] = {}
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with progress_bar(console) as bar:
 
         def report(phase: str, done: int, total: int) -> None:
             if phase not in tasks:

@@ -27,7 +27,7 @@ class OpenApp:
     manifest: Manifest
     store: Store
     data: Paths
-    """The app's own data: store file, adapters, datasets."""
+    """The app's own data: store file and adapters."""
 
     def close(self) -> None:
         self.store.close()
