@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -34,20 +35,35 @@ def _fail(exc: AgentforgeError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+class ScanFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+
+
 @app.command()
-def scan(path: RepoArg, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def scan(
+    path: RepoArg,
+    output_format: Annotated[
+        ScanFormat, typer.Option("--format", help="table for people, json for tools, sarif for editors and CI.")
+    ] = ScanFormat.TABLE,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+) -> None:
     """Find the stub functions of a prototype and their typed contracts (never imports the code)."""
+    from agentforge.cli.sarif import to_sarif
     from agentforge.scan import scan_repo
 
     try:
         result = scan_repo(path)
     except AgentforgeError as exc:
         raise _fail(exc) from exc
-    if as_json:
+    if as_json or output_format is ScanFormat.JSON:
         typer.echo(result.model_dump_json(indent=2))
-        return
-    console.print(modules_table(result))
-    print_warnings(console, result)
+    elif output_format is ScanFormat.SARIF:
+        typer.echo(json.dumps(to_sarif(result), indent=2))
+    else:
+        console.print(modules_table(result))
+        print_warnings(console, result)
 
 
 @app.command()

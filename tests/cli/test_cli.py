@@ -69,3 +69,18 @@ def test_build_never_touches_the_original(tmp_path: Path) -> None:
     rewritten = (tmp_path / "app" / "support_desk" / "assistant.py").read_text()
     assert rewritten.count("call_module(") == 3
     assert "return Intent.LOST_CARD" in rewritten
+
+
+def test_scan_sarif_points_at_each_stub() -> None:
+    result = runner.invoke(app, ["scan", str(SAMPLE), "--format", "sarif"])
+    assert result.exit_code == 0, result.output
+    sarif = json.loads(result.output)
+    assert sarif["version"] == "2.1.0"
+    [run] = sarif["runs"]
+    assert run["tool"]["driver"]["name"] == "agentforge"
+    found = {r["properties"]["moduleId"]: r for r in run["results"]}
+    assert set(found) == set(json.loads((SAMPLE / "expected_modules.json").read_text())["stubs"])
+    location = found["support_desk/assistant.py::classify_intent"]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "support_desk/assistant.py"
+    source = (SAMPLE / "support_desk" / "assistant.py").read_text().splitlines()
+    assert source[location["region"]["startLine"] - 1].startswith("def classify_intent(")
