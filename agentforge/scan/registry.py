@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agentforge.scan.extractor import LanguageExtractor
+from agentforge.scan.javascript import JavaScriptExtractor, TypeScriptExtractor
 from agentforge.scan.python import PythonExtractor
 
-BUILTIN_EXTRACTORS: tuple[LanguageExtractor, ...] = (PythonExtractor(),)
+BUILTIN_EXTRACTORS: tuple[LanguageExtractor, ...] = (PythonExtractor(), JavaScriptExtractor(), TypeScriptExtractor())
 
 
 class Registry:

@@ -28,6 +28,13 @@ SKIPPED_DIRS = frozenset(
 )
 """Vendored, generated or environment folders: code the prototype's author did not write."""
 
+MINIFIED_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
+MAX_LINE_CHARS = 5_000
+"""A script or type file with a longer line is minified or generated output, not code someone wrote."""
+
+BINARY_PROBE_BYTES = 8_192
+"""A NUL byte this early means a binary file, whatever its name says."""
+
 TEST_DIRS = frozenset({"tests", "test", "__tests__"})
 """Test code pins the prototype's behaviour; its fakes are fixtures, not modules to bring to life."""
 
@@ -89,6 +96,14 @@ def _skip_dir(name: str) -> bool:
     return name.startswith(".") or name in SKIPPED_DIRS or name in TEST_DIRS
 
 
+def _is_virtualenv(path: Path) -> bool:
+    """A virtual environment under any name is recognised by the `pyvenv.cfg` every one of them holds."""
+    try:
+        return (path / "pyvenv.cfg").is_file()
+    except OSError:
+        return False
+
+
 def discover(root: Path, *, wanted: Callable[[str], bool], max_file_bytes: int) -> Discovery:
     """Read every wanted file under `root` (already resolved), in a stable order.
 
@@ -105,7 +120,7 @@ def discover(root: Path, *, wanted: Callable[[str], bool], max_file_bytes: int) 
         for d in kept:
             if (base / d).is_symlink():
                 _outside(base / d, prefix + d, root, found)
-        dirnames[:] = sorted(d for d in kept if not (base / d).is_symlink())
+        dirnames[:] = sorted(d for d in kept if not (base / d).is_symlink() and not _is_virtualenv(base / d))
         for name in sorted(filenames):
             rel = prefix + name
             if ignore.ignores(rel, is_dir=False) or not wanted(rel):
@@ -124,13 +139,35 @@ def _read(path: Path, rel: str, root: Path, max_file_bytes: int, found: Discover
             message = f"skipped: {size} bytes is over the {max_file_bytes}-byte limit"
             found.warnings.append(ScanWarning(path=rel, message=message))
             return
-        found.files.append(SourceFile(rel=rel, source=path.read_bytes()))
+        source = path.read_bytes()
     except OSError as exc:
         found.warnings.append(ScanWarning(path=rel, message=f"could not be read: {exc.strerror or exc}"))
+        return
+    reason = _unreadable_as_code(rel, source)
+    if reason is not None:
+        found.warnings.append(ScanWarning(path=rel, message=f"skipped: {reason}"))
+        return
+    found.files.append(SourceFile(rel=rel, source=source))
+
+
+def _unreadable_as_code(rel: str, source: bytes) -> str | None:
+    """Why `source` is not worth parsing even though its name says it is code; None when it is."""
+    if b"\0" in source[:BINARY_PROBE_BYTES]:
+        return "binary content (NUL byte in the first 8 KB)"
+    if rel.endswith(MINIFIED_SUFFIXES):
+        longest = max((len(line) for line in source.split(b"\n")), default=0)
+        if longest > MAX_LINE_CHARS:
+            return f"minified or generated (a {longest}-character line; the limit is {MAX_LINE_CHARS})"
+    return None
 
 
 def _outside(link: Path, rel: str, root: Path, found: Discovery) -> None:
     """Links are never followed: one inside the root is read under its target's own path, and one leaving
     the root is reported so the user knows what was left out."""
-    if not link.resolve().is_relative_to(root):
+    try:
+        inside = link.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a link loop: Python 3.11 raises RuntimeError, later ones OSError
+        found.warnings.append(ScanWarning(path=rel, message="symlink loop; not read"))
+        return
+    if not inside:
         found.warnings.append(ScanWarning(path=rel, message="symlink points outside the root; not read"))

@@ -1,0 +1,1 @@
+"""Contract review assistant (static prototype)."""

@@ -1,0 +1,124 @@
+"""Incremental rescans: an edit re-parses the edited file only, and the result equals a cold scan."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from tree_sitter import Parser, Tree
+
+import agentforge.scan.cache as cache_module
+from agentforge.scan import scan_repo
+from agentforge.scan.cache import default_cache_dir
+
+from .conftest import FIXTURES
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The source of every file the cache module parses, in order."""
+    seen: list[bytes] = []
+    real = cache_module._parse
+
+    def counting(parser: Parser, source: bytes) -> Tree:
+        seen.append(source)
+        return real(parser, source)
+
+    monkeypatch.setattr(cache_module, "_parse", counting)
+    return seen
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "shop", root)
+    return root
+
+
+def _py_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py"))
+
+
+def test_cold_cached_scan_equals_plain_scan(repo: Path, tmp_path: Path, parsed: list[bytes]) -> None:
+    cached = scan_repo(repo, cache_dir=tmp_path / "cache")
+    assert cached == scan_repo(repo)
+    assert len(parsed) == cached.files_scanned
+
+
+def test_unchanged_rescan_parses_nothing(repo: Path, tmp_path: Path, parsed: list[bytes]) -> None:
+    first = scan_repo(repo, cache_dir=tmp_path / "cache")
+    parsed.clear()
+    assert scan_repo(repo, cache_dir=tmp_path / "cache") == first
+    assert parsed == []
+
+
+@pytest.mark.parametrize(
+    ("edited", "reparsed"),
+    [
+        ("logic.py", ["logic.py"]),
+        ("models.py", ["models.py"]),
+        ("markers.py", ["markers.py"]),
+        # assistant.py's stubs return types declared in models.py, whose class bodies are read on demand
+        ("assistant.py", ["assistant.py", "models.py"]),
+    ],
+)
+def test_edit_reparses_only_the_edited_file(
+    repo: Path, tmp_path: Path, parsed: list[bytes], edited: str, reparsed: list[str]
+) -> None:
+    scan_repo(repo, cache_dir=tmp_path / "cache")
+    target = repo / "shop" / edited
+    source = target.read_text()
+    target.write_text(source.replace("\n\n", "\n\n# an edit that changes no definition\n", 1) + "\n# edited\n")
+    parsed.clear()
+    warm = scan_repo(repo, cache_dir=tmp_path / "cache")
+    names = {p.read_bytes(): p.name for p in _py_files(repo)}
+    assert [names[source] for source in parsed] == reparsed
+    assert warm == scan_repo(repo)
+
+
+def test_body_edit_changes_the_result_like_a_cold_scan(repo: Path, tmp_path: Path, parsed: list[bytes]) -> None:
+    scan_repo(repo, cache_dir=tmp_path / "cache")
+    target = repo / "shop" / "boom.py"
+    target.write_text(target.read_text().replace('"read, never run"', '"edited"'))
+    parsed.clear()
+    warm = scan_repo(repo, cache_dir=tmp_path / "cache")
+    assert parsed == [target.read_bytes()]
+    assert warm == scan_repo(repo)
+    assert {m.id: m.static_example for m in warm.modules}["shop/boom.py::still_scanned"] == "edited"
+
+
+def test_interface_edit_falls_back_to_a_correct_full_scan(repo: Path, tmp_path: Path, parsed: list[bytes]) -> None:
+    scan_repo(repo, cache_dir=tmp_path / "cache")
+    (repo / "shop" / "extra.py").write_text('def extra() -> str:\n    return "stub"\n')
+    assert scan_repo(repo, cache_dir=tmp_path / "cache") == scan_repo(repo)
+
+
+def test_corrupt_entries_are_misses(repo: Path, tmp_path: Path) -> None:
+    cold = scan_repo(repo, cache_dir=tmp_path / "cache")
+    for entry in (tmp_path / "cache").rglob("*.json"):
+        entry.write_text("{not json")
+    assert scan_repo(repo, cache_dir=tmp_path / "cache") == cold
+    assert scan_repo(repo, cache_dir=tmp_path / "cache") == cold
+
+
+def test_default_cache_dir_is_outside_the_repo(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENTFORGE_HOME", str(tmp_path / "home"))
+    where = default_cache_dir(repo)
+    assert where.parent == tmp_path / "home" / "scan-cache"
+    assert not where.is_relative_to(repo)
+    scan_repo(repo, cache_dir=where)
+    assert not (repo / ".agentforge").exists()
+
+
+def test_lost_snapshot_or_entries_still_scan_correctly(repo: Path, tmp_path: Path, parsed: list[bytes]) -> None:
+    cache = tmp_path / "cache"
+    cold = scan_repo(repo, cache_dir=cache)
+    for entry in (cache / "files").rglob("*.json"):
+        entry.unlink()
+    parsed.clear()
+    assert scan_repo(repo, cache_dir=cache) == cold  # the snapshot alone serves an unchanged rescan
+    assert parsed == []
+    (cache / "snapshot.json").unlink()
+    assert scan_repo(repo, cache_dir=cache) == cold  # no snapshot: a full scan rebuilds everything
+    assert len(parsed) == cold.files_scanned
