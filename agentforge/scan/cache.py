@@ -30,7 +30,7 @@ from tree_sitter import Node, Parser, Tree
 
 from agentforge.artifacts import ModuleSpec, ScanWarning
 from agentforge.config import default_home
-from agentforge.scan.extractor import Extraction, SourceFile
+from agentforge.scan.extractor import Extraction, SourceFile, fill_called_by
 from agentforge.scan.python.calls import _target, link_calls
 from agentforge.scan.python.classes import ClassInfo
 from agentforge.scan.python.extractor import _file_warnings, _judge
@@ -352,13 +352,5 @@ def _assemble(files: Sequence[SourceFile], entries: dict[str, _Entry]) -> Extrac
     ]
     out.warnings = list({(w.path, w.message): w for w in warnings}.values())
     out.modules = [spec for e in ordered for spec in e.specs]  # entries are built per call, never shared
-    by_id = {spec.id: spec for spec in out.modules}
-    for spec in out.modules:
-        spec.called_by = []
-    for spec in out.modules:
-        for callee in spec.calls:
-            if callee in by_id:
-                by_id[callee].called_by.append(spec.id)
-    for spec in out.modules:
-        spec.called_by.sort()
+    fill_called_by(out.modules)
     return out

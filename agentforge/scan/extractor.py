@@ -45,3 +45,16 @@ class LanguageExtractor(Protocol):
         ...
 
     def extract(self, files: Sequence[SourceFile]) -> Extraction: ...
+
+
+def fill_called_by(specs: Sequence[ModuleSpec]) -> None:
+    """Derive every spec's `called_by` from the others' `calls` (the inverse edge, recomputed from scratch)."""
+    by_id = {spec.id: spec for spec in specs}
+    for spec in specs:
+        spec.called_by = []
+    for spec in specs:
+        for callee in spec.calls:
+            if callee in by_id:
+                by_id[callee].called_by.append(spec.id)
+    for spec in specs:
+        spec.called_by.sort()

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from agentforge.artifacts import JsonSchema, Language, ModuleSpec, Param, ScanWarning
-from agentforge.scan.extractor import Extraction, SourceFile
+from agentforge.scan.extractor import Extraction, SourceFile, fill_called_by
 from agentforge.scan.javascript.detect import (
     TODO,
     Detection,
@@ -222,11 +222,7 @@ def _link_calls(found: Sequence[tuple[Site, ModuleSpec]], files: dict[str, FileF
             if target is not None and target != spec.id:
                 targets.add(target)
         spec.calls = sorted(targets)
-    for spec in by_id.values():
-        for callee in spec.calls:
-            by_id[callee].called_by.append(spec.id)
-    for spec in by_id.values():
-        spec.called_by.sort()
+    fill_called_by(list(by_id.values()))
 
 
 def _target(

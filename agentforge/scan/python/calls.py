@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from tree_sitter import Node
 
 from agentforge.artifacts import ModuleSpec
+from agentforge.scan.extractor import fill_called_by
 from agentforge.scan.python.index import Import, RepoIndex
 from agentforge.scan.python.modules import absolute, matches, module_of
 from agentforge.scan.python.sites import Site
@@ -26,11 +27,7 @@ def link_calls(found: Sequence[tuple[Site, ModuleSpec]], index: RepoIndex) -> No
         calls = nodes_of("call", site.body)
         targets = {_target(c, site, index, by_id, by_qualname) for c in calls}
         spec.calls = sorted(t for t in targets if t is not None and t != spec.id)
-    for spec in by_id.values():
-        for callee in spec.calls:
-            by_id[callee].called_by.append(spec.id)
-    for spec in by_id.values():
-        spec.called_by.sort()
+    fill_called_by(list(by_id.values()))
 
 
 def _target(
