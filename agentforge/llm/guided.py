@@ -1,8 +1,8 @@
 """Plans for guided JSON decoding: which JSON Schemas the local model can fill field by field.
 
 Pure Python (no torch), so it is cheap to import and to test. `plan_schema` turns a schema into a
-`ValuePlan` tree, or `None` when the schema is outside what guided decoding supports (arrays, free-form
-objects, unions of different types, ...); the local model then generates freely and the caller validates.
+`ValuePlan` tree, or `None` when the schema is outside what guided decoding supports (free-form objects,
+tuples, unions of different types, ...); the local model then generates freely and the caller validates.
 
 Supported, at any nesting depth of objects:
 - `enum`, `const`, `boolean`, `null`, and unions of those: chosen by scoring every candidate;
@@ -10,6 +10,8 @@ Supported, at any nesting depth of objects:
 - `number` / `integer` (with `minimum`/`maximum` and their exclusive forms, by clamping);
 - any of the above made nullable by `"type": [..., "null"]` or `anyOf`/`oneOf` with `{"type": "null"}`;
 - objects with `properties` (every property is written, in schema order);
+- arrays with one `items` schema, `minItems`/`maxItems` (at most `ARRAY_MAX_ITEMS` items when no bound is
+  given); string items are never empty, since an empty string in a list carries nothing;
 - local `$ref`s (`#/$defs/...`, `#/definitions/...`) and single-element `allOf` (as pydantic emits them).
 """
 
@@ -23,9 +25,11 @@ from typing import Any, Literal
 
 from agentforge.artifacts import JsonSchema
 
-Kind = Literal["choice", "string", "number", "integer", "object"]
+Kind = Literal["choice", "string", "number", "integer", "object", "array"]
 
-_SCALAR_TYPES = {"string", "number", "integer", "boolean", "null", "object"}
+_SCALAR_TYPES = {"string", "number", "integer", "boolean", "null", "object", "array"}
+ARRAY_MAX_ITEMS = 8
+"""How many items a guided array may hold when its schema sets no `maxItems`: small models rarely stop."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,10 @@ class ValuePlan:
     """For `choice`: the candidate JSON values (`None` is `null`)."""
     fields: tuple[tuple[str, ValuePlan], ...] = ()
     """For `object`: the properties, in schema order."""
+    items: ValuePlan | None = None
+    """For `array`: how to write each item."""
+    min_items: int = 0
+    max_items: int = ARRAY_MAX_ITEMS
     min_length: int = 0
     max_length: int | None = None
     minimum: float | None = None
@@ -158,9 +166,11 @@ def _plan(schema: Any, root: dict[str, Any], depth: int) -> ValuePlan:
             exclusive_maximum=_num(schema.get("exclusiveMaximum")),
             **default_kw,
         )
-    # object
     if nullable:
         raise _Unsupported
+    if kind == "array":
+        return _plan_array(schema, root, depth)
+    # object
     props = schema.get("properties", {})
     if not isinstance(props, dict):
         raise _Unsupported
@@ -171,6 +181,21 @@ def _plan(schema: Any, root: dict[str, Any], depth: int) -> ValuePlan:
         raise _Unsupported  # a free-form mapping
     fields = tuple((str(name), _plan(sub, root, depth + 1)) for name, sub in props.items())
     return ValuePlan("object", fields=fields)
+
+
+def _plan_array(schema: dict[str, Any], root: dict[str, Any], depth: int) -> ValuePlan:
+    items = schema.get("items")
+    if not isinstance(items, dict) or "prefixItems" in schema:
+        raise _Unsupported  # tuples and untyped lists are left to free generation
+    item = _plan(items, root, depth + 1)
+    if item.kind == "string" and item.min_length == 0:
+        item = replace(item, min_length=1)
+    min_items = int(schema.get("minItems", 0))
+    max_items = schema.get("maxItems")
+    maximum = int(max_items) if max_items is not None else max(ARRAY_MAX_ITEMS, min_items)
+    if maximum < min_items:
+        raise _Unsupported
+    return ValuePlan("array", items=item, min_items=min_items, max_items=maximum)
 
 
 def _plan_union(members: Any, root: dict[str, Any], depth: int, default_kw: dict[str, Any]) -> ValuePlan:
@@ -192,7 +217,7 @@ def _plan_union(members: Any, root: dict[str, Any], depth: int, default_kw: dict
     only = others[0]
     if not nullable:
         return only
-    if only.kind == "object":
+    if only.kind in ("object", "array"):
         raise _Unsupported
     return replace(only, nullable=True, **default_kw)
 

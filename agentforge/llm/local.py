@@ -402,7 +402,8 @@ class LocalModel:
     # --- guided JSON ---------------------------------------------------------------------------------
 
     def _emit(self, prompt: _State, plan: ValuePlan, text: str, lead: str, after: str) -> str:
-        """JSON text of one value, written after the assistant text `text` + `lead`, followed by `after`."""
+        """JSON text of one value, written after the assistant text `text` + `lead`, followed by one of the
+        characters of `after` (or by the end of the turn)."""
         if plan.kind == "object":
             out = "{"
             last = len(plan.fields) - 1
@@ -410,12 +411,14 @@ class LocalModel:
                 out += ("" if i == 0 else ", ") + dump_json(key) + ":"
                 out += " " + self._emit(prompt, sub, text + lead + out, " ", "," if i < last else "}")
             return out + "}"
+        if plan.kind == "array":
+            return self._array(prompt, plan, text + lead)
         state = self._extend(prompt, self._encode(text))
         if plan.kind == "choice":
             candidates = plan.candidates_json()
             if len(candidates) == 1:
                 return candidates[0]
-            continuations = [self._encode(lead + c + after) for c in candidates]
+            continuations = [self._encode(lead + c + after[:1]) for c in candidates]
             sums = self._score(state, continuations)
             return candidates[max(range(len(candidates)), key=lambda i: sums[i])]
         if plan.nullable and self._prefers_null(state, plan, lead):
@@ -423,6 +426,41 @@ class LocalModel:
         if plan.kind == "string":
             return dump_json(finish_string(self._string(state, plan, lead), plan))
         return dump_json(finish_number(self._number(state, plan, lead, after), plan))
+
+    def _array(self, prompt: _State, plan: ValuePlan, text: str) -> str:
+        """`[item, item]`: the model decides when to stop, between `minItems` and `maxItems` items."""
+        assert plan.items is not None  # plan_schema always sets it for arrays
+        out = "["
+        if plan.min_items == 0 and self._closes(prompt, text + out, self._item_openers(plan.items)):
+            return "[]"
+        count = 0
+        while True:
+            lead = "" if count == 0 else " "
+            out += lead + self._emit(prompt, plan.items, text + out, lead, ",]")
+            count += 1
+            if count >= plan.max_items or (count >= plan.min_items and self._closes(prompt, text + out, ",")):
+                return out + "]"
+            out += ","
+
+    def _closes(self, prompt: _State, text: str, alternatives: str) -> bool:
+        """Whether the model would rather write `]` next than a token starting with one of `alternatives`."""
+        state = self._extend(prompt, self._encode(text))
+        others = torch.cat(
+            [self._ids_starting_with(c) for c in alternatives]
+            + [self._ids_starting_with(" " + c) for c in alternatives]
+        )
+        closing = self._ids_starting_with("]")
+        if others.numel() == 0 or closing.numel() == 0:
+            return closing.numel() > 0
+        return float(torch.logsumexp(state.logprobs[closing], 0)) > float(torch.logsumexp(state.logprobs[others], 0))
+
+    @staticmethod
+    def _item_openers(plan: ValuePlan) -> str:
+        if plan.kind == "choice":
+            return "".join(sorted({c[0] for c in plan.candidates_json()}))
+        return {"string": '"', "object": "{", "array": "["}.get(plan.kind, "-0123456789") + (
+            "n" if plan.nullable else ""
+        )
 
     def _prefers_null(self, state: _State, plan: ValuePlan, lead: str) -> bool:
         null_first = self._encode(lead + "null")[0]
@@ -465,7 +503,7 @@ class LocalModel:
         if after == self._end_text:
             terminators = torch.tensor([self._end_id], dtype=torch.long)
         else:
-            terminators = self._ids_starting_with(after[0])
+            terminators = torch.cat([self._ids_starting_with(c) for c in after])
         cache: Any = None
         logprobs = state.logprobs
         text = ""

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from agentforge.llm import ValuePlan, plan_schema
 from agentforge.llm.guided import (
+    ARRAY_MAX_ITEMS,
     finish_number,
     finish_string,
     number_complete,
@@ -64,11 +65,24 @@ def test_other_shapes() -> None:
     assert plan_schema({"type": "null"}) == ValuePlan("choice", choices=(None,))
 
 
+def test_arrays() -> None:
+    strings = plan_schema({"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 4})
+    assert strings == ValuePlan("array", items=ValuePlan("string", min_length=1), min_items=1, max_items=4)
+    unbounded = plan_schema({"type": "array", "items": {"enum": ["a", "b"]}})
+    assert unbounded == ValuePlan("array", items=ValuePlan("choice", choices=("a", "b")), max_items=ARRAY_MAX_ITEMS)
+    nested = plan_schema(
+        {"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "integer", "minimum": 0}}}}
+    )
+    assert nested is not None and nested.fields[0][1].items == ValuePlan("integer", minimum=0)
+
+
 def test_unsupported_schemas() -> None:
     unsupported: list[dict[str, Any]] = [
         {},
-        {"type": "array", "items": {"type": "string"}},
         {"type": "object", "properties": {"xs": {"type": "array"}}},
+        {"type": "array", "prefixItems": [{"type": "string"}], "items": {"type": "string"}},
+        {"type": "array", "items": {"type": "string"}, "minItems": 3, "maxItems": 2},
+        {"type": ["array", "null"], "items": {"type": "string"}},
         {"type": ["string", "integer"]},
         {"anyOf": [{"type": "string"}, {"type": "integer"}]},
         {"type": "object", "additionalProperties": {"type": "string"}},

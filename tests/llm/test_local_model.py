@@ -159,7 +159,25 @@ def test_json_schema_output_always_validates(local_model: LocalModel) -> None:
         )
         jsonschema.validate(json.loads(resp.text), schema)
 
-    free = {"type": "array", "items": {"type": "string"}}  # not guided: plain generation
+    lists = [
+        {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 3},
+        {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 9}, "maxItems": 4},
+        {
+            "type": "object",
+            "properties": {"fruits": {"type": "array", "items": {"enum": ["apple", "pear", "plum"]}, "minItems": 2}},
+        },
+    ]
+    for schema in lists:
+        resp = run_sync(
+            local_model.request(ModelRequest(messages=_msgs("Answer in JSON.", "List two fruits."), json_schema=schema))
+        )
+        value = json.loads(resp.text)
+        jsonschema.validate(value, schema)
+        assert resp.text == json.dumps(value, ensure_ascii=False)
+        if schema is lists[0]:
+            assert all(item.strip() for item in value)  # string items are never empty
+
+    free = {"type": "array", "prefixItems": [{"type": "string"}]}  # not guided: plain generation
     resp = run_sync(
         local_model.request(
             ModelRequest(messages=_msgs("Answer in JSON.", "List two fruits."), json_schema=free, max_new_tokens=16)

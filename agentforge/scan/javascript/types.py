@@ -146,6 +146,9 @@ class SchemaResolver:
                 name = name if name is not None else text(name_node)
                 annotation = member.child_by_field_name("type")
                 properties[name] = self.schema(annotation) if annotation is not None else {}
+                doc = member.prev_named_sibling
+                if doc is not None and doc.type == "comment" and text(doc).startswith("/**"):
+                    properties[name] = properties[name] | property_annotations(text(doc))
                 if not any(c.type == "?" for c in member.children):
                     required.append(name)
             elif member.type == "index_signature":
@@ -213,3 +216,32 @@ class SchemaResolver:
         properties = {name: self.jsdoc(kind) for name, kind, _ in props}
         required = [name for name, kind, optional in props if not optional and not kind.strip().endswith("=")]
         return {"type": "object", "properties": properties, "required": required}
+
+
+_NUMERIC_TAGS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_COUNT_TAGS = ("minLength", "maxLength", "minItems", "maxItems")
+_JSDOC_TAG = re.compile(r"@(\w+)[ \t]*([^@\n]*)")
+
+
+def property_annotations(comment: str) -> JsonSchema:
+    """JSON Schema keywords from a property's JSDoc, as ts-json-schema-generator reads them: the description,
+    and `@minimum`, `@maximum`, `@minLength`, `@maxItems`, `@pattern`, `@format`, ... tags."""
+    body = "\n".join(
+        line.strip().lstrip("*").strip() for line in comment.removeprefix("/**").removesuffix("*/").splitlines()
+    )
+    out: JsonSchema = {}
+    description = body.split("@", 1)[0].strip()
+    if description:
+        out["description"] = " ".join(description.split())
+    for tag, raw in _JSDOC_TAG.findall(body):
+        value = raw.strip()
+        try:
+            if tag in _NUMERIC_TAGS:
+                out[tag] = int(value) if re.fullmatch(r"-?\d+", value) else float(value)
+            elif tag in _COUNT_TAGS:
+                out[tag] = int(value)
+            elif tag in ("pattern", "format") and value:
+                out[tag] = value
+        except ValueError:
+            continue
+    return out

@@ -20,10 +20,18 @@ export interface Lead {
 }
 
 export interface LeadScore {
-  /** 0..100, higher is more likely to close. */
+  /**
+   * Higher is more likely to close.
+   * @minimum 0
+   * @maximum 100
+   */
   score: number;
   tier: "hot" | "warm" | "cold";
-  /** Short reasons for the score, most important first. */
+  /**
+   * Short reasons for the score, most important first.
+   * @minItems 1
+   * @maxItems 4
+   */
   reasons: string[];
 }
 

@@ -1,0 +1,3 @@
+export function clean(x: number): number {
+  return Math.abs(x);
+}
