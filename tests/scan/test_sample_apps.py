@@ -23,7 +23,7 @@ def test_scan_finds_exactly_the_listed_stubs(app: str) -> None:
     )
     assert not found & set(expected["not_stubs"])
     for spec in result.modules:
-        assert spec.output_schema, f"{spec.id} has no output schema"
+        assert spec.output_schema == expected["output_schemas"][spec.id], f"{spec.id}: wrong output schema"
 
 
 def test_every_sample_app_lists_its_modules() -> None:
