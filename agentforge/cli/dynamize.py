@@ -18,6 +18,7 @@ from agentforge.artifacts import Example
 from agentforge.cli.progress import progress_bar, train_with_progress
 from agentforge.cli.render import modules_table, plan_table, print_warnings
 from agentforge.cli.replay import Served, load_replay, read_rows, replay
+from agentforge.cli.scanning import NoCacheOpt, scan_path
 from agentforge.errors import AgentforgeError
 
 
@@ -38,6 +39,7 @@ def dynamize(
     replace: Annotated[
         bool, typer.Option("--replace", help="Delete OUT first, its store and adapters included, and start over.")
     ] = False,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Scan → plan → build → serve → replay traffic with corrections → retrain → compare, on one prototype."""
     console = Console()
@@ -48,7 +50,7 @@ def dynamize(
             raise typer.Exit(code=1)
         shutil.rmtree(target)
     try:
-        figures = _run(console, path, target, replay_file, min_corrections, recipe, model)
+        figures = _run(console, path, target, replay_file, min_corrections, recipe, model, no_cache)
     except AgentforgeError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(code=1) from exc
@@ -65,6 +67,7 @@ def _run(
     min_corrections: int,
     recipe: str,
     model: str,
+    no_cache: bool = False,
 ) -> dict[str, Any]:
     from agentforge.api import create_app
     from agentforge.build import build_app
@@ -72,11 +75,10 @@ def _run(
     from agentforge.plan import make_plan
     from agentforge.runtime import Engine
     from agentforge.runtime.host import BackgroundServer, open_app
-    from agentforge.scan import scan_repo
 
     started = time.perf_counter()
     console.rule("1. scan")
-    result = scan_repo(path)
+    result = scan_path(path, no_cache=no_cache)
     console.print(modules_table(result))
     print_warnings(console, result)
     console.rule("2. plan")

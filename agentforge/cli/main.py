@@ -12,6 +12,7 @@ from rich.console import Console
 
 from agentforge.cli.dynamize import dynamize
 from agentforge.cli.render import modules_table, plan_table, print_warnings
+from agentforge.cli.scanning import NoCacheOpt, scan_path
 from agentforge.errors import AgentforgeError
 
 app = typer.Typer(
@@ -48,13 +49,13 @@ def scan(
         ScanFormat, typer.Option("--format", help="table for people, json for tools, sarif for editors and CI.")
     ] = ScanFormat.TABLE,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Find the stub functions of a prototype and their typed contracts (never imports the code)."""
     from agentforge.cli.sarif import to_sarif
-    from agentforge.scan import scan_repo
 
     try:
-        result = scan_repo(path)
+        result = scan_path(path, no_cache=no_cache)
     except AgentforgeError as exc:
         raise _fail(exc) from exc
     if as_json or output_format is ScanFormat.JSON:
@@ -73,13 +74,13 @@ def plan(
         "agentforge.plan.yaml"
     ),
     model: ModelOpt = "smollm2-135m-instruct",
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Scan, then plan each module: kind, agent role, route, policies. Writes YAML and a Mermaid graph."""
     from agentforge.plan import make_plan, plan_to_yaml
-    from agentforge.scan import scan_repo
 
     try:
-        result = scan_repo(path)
+        result = scan_path(path, no_cache=no_cache)
         the_plan = make_plan(result.modules, root=str(path), base_model=model)
     except AgentforgeError as exc:
         raise _fail(exc) from exc
@@ -95,14 +96,14 @@ def build(
     path: RepoArg,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder for the dynamic app.")],
     model: ModelOpt = "smollm2-135m-instruct",
+    no_cache: NoCacheOpt = False,
 ) -> None:
     """Scan, plan and write the dynamic app to OUT; the original repo is never modified."""
     from agentforge.build import build_app
     from agentforge.plan import make_plan
-    from agentforge.scan import scan_repo
 
     try:
-        result = scan_repo(path)
+        result = scan_path(path, no_cache=no_cache)
         the_plan = make_plan(result.modules, root=str(path), base_model=model)
         manifest = build_app(path, result.modules, the_plan, out)
     except AgentforgeError as exc:

@@ -5,11 +5,19 @@ Scanning reads source text only; uploaded code is never imported or executed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from agentforge.artifacts import ScanResult
+from agentforge.artifacts import ScanResult, ScanWarning
 from agentforge.errors import ScanError
-from agentforge.scan.cache import ScanCache, extract_cached
+from agentforge.scan import cache
+from agentforge.scan.budget import DEFAULT_FILE_SECONDS
+from agentforge.scan.cache_python import PythonPipeline
+from agentforge.scan.cache_python import check_facts as python_facts
+from agentforge.scan.cache_script import ScriptPipeline
+from agentforge.scan.cache_script import check_facts as script_facts
+from agentforge.scan.extractor import Extraction, LanguageExtractor, SourceFile
+from agentforge.scan.javascript.extractor import ScriptExtractor
 from agentforge.scan.python import PythonExtractor
 from agentforge.scan.registry import Registry
 from agentforge.scan.walk import discover
@@ -17,15 +25,22 @@ from agentforge.scan.walk import discover
 __all__ = ["scan_repo"]
 
 
-def scan_repo(root: Path, *, max_file_bytes: int = 1_000_000, cache_dir: Path | None = None) -> ScanResult:
+def scan_repo(
+    root: Path,
+    *,
+    max_file_bytes: int = 1_000_000,
+    cache_dir: Path | None = None,
+    max_file_seconds: float | None = DEFAULT_FILE_SECONDS,
+) -> ScanResult:
     """Every stub module under `root`, with the warnings met on the way.
 
-    Per-file trouble (bad encoding, syntax errors, oversized files, unresolvable types) becomes a
-    `ScanWarning` and a partial result; only a root that cannot be scanned at all raises `ScanError`.
+    Per-file trouble (bad encoding, syntax errors, oversized files, unresolvable types, code nested past
+    Python's recursion limit, a file taking over `max_file_seconds` to read) becomes a `ScanWarning` and a
+    partial result; only a root that cannot be scanned at all raises `ScanError`.
 
-    With `cache_dir` (e.g. `agentforge.scan.cache.default_cache_dir(root)`; never inside `root`), Python
-    results are cached per file by content hash, a rescan re-parses only what changed, and the result
-    equals an uncached scan's.
+    With `cache_dir` (e.g. `agentforge.scan.cache.default_cache_dir(root)`; never inside `root`), results
+    are cached per file by content hash, a rescan re-parses only what changed, and the result equals an
+    uncached scan's.
     """
     root = Path(root)
     if not root.is_dir():
@@ -34,13 +49,32 @@ def scan_repo(root: Path, *, max_file_bytes: int = 1_000_000, cache_dir: Path | 
     registry = Registry()
     found = discover(root, wanted=registry.wants, max_file_bytes=max_file_bytes)
     result = ScanResult(root=str(root), warnings=found.warnings, files_scanned=len(found.files))
+    if cache_dir is not None and Path(cache_dir).resolve().is_relative_to(root):
+        message = "the scan cache may not live inside the scanned repository; scanned without it"
+        result.warnings.append(ScanWarning(path=".", message=message))
+        cache_dir = None
     for extractor in registry.extractors:
         files = [f for f in found.files if registry.for_path(f.rel) is extractor]
-        if cache_dir is not None and isinstance(extractor, PythonExtractor):
-            extraction = extract_cached(files, ScanCache(cache_dir))
-        else:
-            extraction = extractor.extract(files)
+        extraction = _extract(extractor, files, cache_dir, max_file_seconds)
         result.modules += extraction.modules
         result.warnings += extraction.warnings
     result.modules.sort(key=lambda m: (m.path, m.span.start_byte))
     return result
+
+
+def _extract(
+    extractor: LanguageExtractor, files: Sequence[SourceFile], cache_dir: Path | None, seconds: float | None
+) -> Extraction:
+    """The built-in languages run split per file (cache and time budget); any other extractor as it is."""
+    keep = cache_dir is not None
+    kind = extractor.language.value
+    if isinstance(extractor, PythonExtractor):
+        pipeline: cache.Pipeline = PythonPipeline(max_file_seconds=seconds, keep_facts=keep)
+        check = python_facts
+    elif isinstance(extractor, ScriptExtractor):
+        pipeline = ScriptPipeline(extractor, max_file_seconds=seconds, keep_facts=keep)
+        check = script_facts
+    else:
+        return extractor.extract(files)
+    store = cache.EntryStore(cache_dir, kind, check) if cache_dir is not None else None
+    return cache.extract(files, pipeline, store)

@@ -1,17 +1,18 @@
-"""Incremental Python scanning: per-file results cached by content hash, so a rescan re-parses only edits.
+"""Incremental scanning, the shared part: per-file results kept by content hash, one snapshot per language.
 
-The Python extractor judges each file against a repository-wide index, so a file's results depend on
-the others only through (a) their index facts (classes, constants, imports) and (b) the set of stub ids
-that calls are linked against. Each cache entry therefore holds, for one (extractor version, path,
-content hash): the file's interface digest (a hash of exactly the text its index is built from), the
-names it defines, its warnings and its finished specs. A rescan parses the changed files only; when
-their interface digests and stub ids are unchanged, every other file's cached result still holds, and
-the changed file is judged against a lazy index that parses another file only if resolution actually
-reaches into it (a class or constant it imports or names). Anything else (a file added, removed or
-changing its interface) falls back to a full, cache-refreshing scan.
+An extractor judges each file against a repository-wide index, so a file's result depends on the others
+only through a few facts (the names and declarations it exports, the stub ids calls link to). Each language
+module (`cache_python`, `cache_script`) keeps, per file, a digest of those facts next to the file's warnings
+and finished specs. A rescan re-parses the files whose content changed; when their facts and stub ids are
+unchanged every other file's entry still holds, and anything else (a file added or removed, a changed
+interface, a lost entry) falls back to a full, cache-refreshing scan.
 
-Entries are JSON files under `cache_dir`, written atomically (temp file + rename) and versioned; an
-unreadable, corrupt or stale entry is simply a miss. The scanned repository itself is never written.
+Only the previous scan's entry for a path is ever reused, and only while that path's content is unchanged:
+an entry computed in another context (before an edit that was later reverted, say) may hold links and types
+that no longer apply. So one JSON snapshot per language (`snapshot-<language>.json` under `cache_dir`, never
+inside the scanned root) holds the whole store. It is written atomically (temp file + rename) and versioned
+by the format, agentforge, the grammars and the scanner's own source; an unreadable, corrupt or stale
+snapshot or entry is simply a miss.
 """
 
 from __future__ import annotations
@@ -20,26 +21,21 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from tree_sitter import Node, Parser, Tree
+from tree_sitter import Parser, Tree
 
 from agentforge.artifacts import ModuleSpec, ScanWarning
 from agentforge.config import default_home
 from agentforge.scan.extractor import Extraction, SourceFile, fill_called_by
-from agentforge.scan.python.calls import _target, link_calls
-from agentforge.scan.python.classes import ClassInfo
-from agentforge.scan.python.extractor import _file_warnings, _judge
-from agentforge.scan.python.index import FileIndex, ParsedFile, RepoIndex, _index_file
-from agentforge.scan.python.modules import ModuleTable, absolute
-from agentforge.scan.python.sites import Site
-from agentforge.scan.python.syntax import new_parser, nodes_of, text
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+_PACKAGES = ("agentforge", "tree-sitter", "tree-sitter-python", "tree-sitter-javascript", "tree-sitter-typescript")
+S = TypeVar("S")
 
 
 def _version() -> str:
@@ -49,11 +45,20 @@ def _version() -> str:
         except metadata.PackageNotFoundError:
             return "?"
 
-    return f"{CACHE_FORMAT}/agentforge-{of('agentforge')}/ts-{of('tree-sitter')}/ts-python-{of('tree-sitter-python')}"
+    code = hashlib.sha256()
+    here = Path(__file__).parent
+    for path in [here.parent / "artifacts.py", *sorted(here.rglob("*.py"))]:
+        try:
+            code.update(path.name.encode() + b"\0" + path.read_bytes())
+        except OSError:
+            code.update(b"?")
+    packages = "/".join(f"{p}-{of(p)}" for p in _PACKAGES)
+    return f"{CACHE_FORMAT}/{packages}/code-{code.hexdigest()[:16]}"
 
 
 VERSION = _version()
-"""Any change to the format, agentforge or the grammar makes every old entry a miss."""
+"""Any change to the format, agentforge, a grammar or the scanner's source makes every old entry a miss:
+during development the package version does not move, but the code that produced an entry does."""
 
 
 def default_cache_dir(root: Path) -> Path:
@@ -63,294 +68,192 @@ def default_cache_dir(root: Path) -> Path:
 
 
 def _parse(parser: Parser, source: bytes) -> Tree:
-    """Every parse this module makes goes through here, so tests can count them."""
+    """Every parse the scan pipelines make goes through here, so tests and benchmarks can count them."""
     return parser.parse(source)
 
 
 @dataclass(slots=True)
-class _Entry:
-    digest: str
-    classes: list[str]
-    constants: list[str]
+class Entry:
+    """One file's result: what other files may depend on (`facts`, language-specific JSON), its warnings
+    (file-level first, then those met judging its functions) and its finished specs (`called_by` aside)."""
+
+    facts: dict[str, Any]
     file_warnings: list[str]
     judge_warnings: list[str]
     specs: list[ModuleSpec]
+    cacheable: bool = True
+    """False for a file cut short by its time budget: how far it got depends on the machine, not the code."""
 
     def dump(self) -> dict[str, Any]:
         return {
-            "version": VERSION,
-            "digest": self.digest,
-            "classes": self.classes,
-            "constants": self.constants,
+            "facts": self.facts,
             "file_warnings": self.file_warnings,
             "judge_warnings": self.judge_warnings,
             "specs": [s.model_dump(mode="json", exclude={"called_by"}) for s in self.specs],
         }
 
     @classmethod
-    def load(cls, data: dict[str, Any]) -> _Entry:
-        if data.get("version") != VERSION:
-            raise ValueError("stale entry")
+    def load(cls, data: Mapping[str, Any]) -> Entry:
+        facts = data["facts"]
+        if not isinstance(facts, dict):
+            raise TypeError("facts")
         return cls(
-            digest=str(data["digest"]),
-            classes=[str(c) for c in data["classes"]],
-            constants=[str(c) for c in data["constants"]],
+            facts=facts,
             file_warnings=[str(w) for w in data["file_warnings"]],
             judge_warnings=[str(w) for w in data["judge_warnings"]],
             specs=[ModuleSpec.model_validate(s) for s in data["specs"]],
         )
 
 
-class ScanCache:
-    """Entries stored one file per key (`files/<k[:2]>/<k>.json`), plus `snapshot.json`: the last scan's
-    path -> key map with its entries inline, so a rescan reads one file rather than one per source file."""
+_BROKEN = (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError)
+"""What reading a missing, corrupt, truncated or hand-edited cache file can raise: all of them a miss."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory)
-        self._snapshot: dict[str, Any] = {}
+
+class EntryStore:
+    """The last scan of one language: path -> content key, and each path's entry as stored."""
+
+    def __init__(self, directory: Path, kind: str, check: Callable[[dict[str, Any]], object]) -> None:
+        self.path = Path(directory) / f"snapshot-{kind}.json"
+        self.kind = kind
+        self._check = check
+        """Validates an entry's `facts` (raises on a malformed one), so language code can trust them."""
+        self._files: dict[str, str] = {}
         self._raw: dict[str, Any] = {}
-        self._previous: dict[str, str] = {}
-        self._dirty = False
-        """Every entry read or written in this scan, as stored: what the next snapshot holds."""
 
-    @staticmethod
-    def key(file: SourceFile) -> str:
-        h = hashlib.sha256(VERSION.encode())
-        h.update(b"\0" + file.rel.encode() + b"\0")
+    def key(self, file: SourceFile) -> str:
+        h = hashlib.sha256(f"{VERSION}\0{self.kind}\0{file.rel}\0".encode())
         h.update(file.source)
         return h.hexdigest()
 
-    def _path(self, key: str) -> Path:
-        return self.directory / "files" / key[:2] / f"{key}.json"
-
-    def get(self, key: str) -> _Entry | None:
-        for where in ("snapshot", "file"):
-            try:
-                raw = self._snapshot[key] if where == "snapshot" else json.loads(self._path(key).read_text("utf-8"))
-                entry = _Entry.load(raw)
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):  # missing, corrupt or stale
-                continue
-            self._raw[key] = raw
-            return entry
-        return None
-
-    def put(self, key: str, entry: _Entry) -> None:
-        self._raw[key] = entry.dump()
-        self._dirty = True
-        self._write(self._path(key), self._raw[key])
-
-    def manifest(self) -> dict[str, str]:
-        """The previous scan's path -> key map ({} when there is none usable); loads its entries too."""
+    def previous(self) -> dict[str, str]:
+        """The previous scan's path -> key map ({} when there is none usable)."""
         try:
-            data = json.loads((self.directory / "snapshot.json").read_text(encoding="utf-8"))
+            data = json.loads(self.path.read_text(encoding="utf-8"))
             if data.get("version") != VERSION:
                 return {}
-            files = {str(k): str(v) for k, v in data["files"].items()}
-            self._snapshot = dict(data["entries"])
-            self._previous = files
-            return files
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return {}
+            self._files = {str(k): str(v) for k, v in data["files"].items()}
+            self._raw = dict(data["entries"])
+        except _BROKEN:
+            self._files, self._raw = {}, {}
+        return dict(self._files)
 
-    def put_manifest(self, files: dict[str, str]) -> None:
-        if files == self._previous and not self._dirty:
-            return  # an unchanged rescan leaves the snapshot as it is
-        entries = {k: self._raw[k] for k in files.values() if k in self._raw}
-        self._write(self.directory / "snapshot.json", {"version": VERSION, "files": files, "entries": entries})
-
-    @staticmethod
-    def _write(path: Path, data: dict[str, Any]) -> None:
+    def get(self, rel: str) -> Entry | None:
+        """The previous scan's entry for `rel`; None when it has none or it cannot be read."""
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    out.write(json.dumps(data))  # the C encoder: json.dump streams in pure Python
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass  # a cache that cannot be written only costs speed next time
+            entry = Entry.load(self._raw[rel])
+            self._check(entry.facts)
+            return entry
+        except _BROKEN:
+            return None
+
+    def save(self, keys: dict[str, str], entries: Mapping[str, Entry], fresh: Iterable[str]) -> None:
+        """Store this scan; `fresh` names the entries computed now (the others are kept as read)."""
+        fresh = set(fresh)
+        if keys == self._files and not fresh:
+            return  # an unchanged rescan leaves the snapshot as it is
+        raw = {
+            rel: entries[rel].dump() if rel in fresh else self._raw[rel]
+            for rel in keys
+            if rel in entries and entries[rel].cacheable and (rel in fresh or rel in self._raw)
+        }
+        _write(self.path, {"version": VERSION, "files": keys, "entries": raw})
 
 
-def _digest(index: FileIndex) -> str:
-    """The text this file's index facts are read from; other files' results can only change with it."""
-    facts = {
-        "classes": {n: [text(i.node), i.bases, i.decorators] for n, i in index.classes.items()},
-        "constants": {n: text(node) for n, node in index.constants.items()},
-        "imports": {n: [i.module, i.name] for n, i in index.imports.items()},
-    }
-    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+def _write(path: Path, data: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(json.dumps(data))  # the C encoder: json.dump streams in pure Python
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass  # a cache that cannot be written only costs speed next time
 
 
-class _LazyFiles(dict[str, FileIndex]):
-    """File indexes that parse on first use, so judging one file parses only what it resolves into."""
+class Pipeline(Protocol):
+    """One language's scan split per file, so that unchanged files can be left unread."""
 
-    def __init__(self, rels: Sequence[str], sources: dict[str, bytes], parser: Parser) -> None:
-        super().__init__()
-        self._known = set(rels)
-        self._sources = sources
-        self._parser = parser
-        self.trees: dict[str, ParsedFile] = {}
+    def full(self, files: Sequence[SourceFile]) -> dict[str, Entry]:
+        """Every file's entry, from scratch."""
+        ...
 
-    def __missing__(self, rel: str) -> FileIndex:
-        if rel not in self._known:
-            raise KeyError(rel)
-        parsed = ParsedFile(rel, self._sources[rel], _parse(self._parser, self._sources[rel]))
-        self.trees[rel] = parsed
-        self[rel] = _index_file(parsed)
-        return self[rel]
-
-    def get(self, rel: str, default: FileIndex | None = None) -> FileIndex | None:  # type: ignore[override]
-        return self[rel] if rel in self._known else default
+    def incremental(
+        self, files: Sequence[SourceFile], unchanged: dict[str, Entry], changed: dict[str, Entry]
+    ) -> dict[str, Entry] | None:
+        """New entries for the `changed` files (given their previous entries), or None when reusing the
+        `unchanged` ones is not provably safe."""
+        ...
 
 
-class _LazyIndex(RepoIndex):
-    def __init__(self, rels: Sequence[str], files: _LazyFiles, facts: dict[str, tuple[list[str], list[str]]]) -> None:
-        self.files = files
-        self._kinds = {}
-        self._modules = ModuleTable(rels)
-        self._class_owner: dict[str, str] = {}
-        self._constant_owner: dict[str, str] = {}
-        for rel in rels:
-            classes, constants = facts[rel]
-            for name in classes:
-                self._class_owner.setdefault(name, rel)
-            for name in constants:
-                self._constant_owner.setdefault(name, rel)
-
-    def find_class(self, name: str, rel: str) -> ClassInfo | None:
-        name, hit = self._lookup(name, rel, "classes")
-        if hit is not None:
-            return hit  # type: ignore[no-any-return]
-        owner = self._class_owner.get(name)
-        return self.files[owner].classes.get(name) if owner is not None else None
-
-    def find_constant(self, name: str, rel: str) -> Node | None:
-        name, hit = self._lookup(name, rel, "constants")
-        if hit is not None:
-            return hit  # type: ignore[no-any-return]
-        owner = self._constant_owner.get(name)
-        return self.files[owner].constants.get(name) if owner is not None else None
-
-    def _lookup(self, name: str, rel: str, table: str) -> tuple[str, Any]:
-        """`RepoIndex._find` without its eager first-definition tables: own file, then the import."""
-        own = self.files.get(rel) or FileIndex()
-        if name in getattr(own, table):
-            return name, getattr(own, table)[name]
-        imported = own.imports.get(name)
-        if imported is not None and imported.name is not None:
-            name = imported.name
-            for path in self._modules.files(absolute(imported.module, rel)):
-                if name in getattr(self.files[path], table):
-                    return name, getattr(self.files[path], table)[name]
-        return name, None
+def extract(files: Sequence[SourceFile], pipeline: Pipeline, store: EntryStore | None) -> Extraction:
+    """What the language's extractor returns for `files`, reusing every stored entry the edits leave valid."""
+    if store is None:
+        return assemble(files, pipeline.full(files))
+    keys = {f.rel: store.key(f) for f in files}
+    reused = _reuse(files, keys, store, pipeline)
+    if reused is None:
+        entries = pipeline.full(files)
+        reused = entries, set(entries)
+    store.save(keys, *reused)
+    return assemble(files, reused[0])
 
 
-@dataclass(slots=True)
-class _Judged:
-    file_warnings: list[str] = field(default_factory=list)
-    judge_warnings: list[str] = field(default_factory=list)
-    found: dict[str, tuple[Site, ModuleSpec]] = field(default_factory=dict)
-
-
-def _judge_file(parsed: ParsedFile, index: RepoIndex) -> _Judged:
-    judged = _Judged(file_warnings=[w.message for w in _file_warnings(parsed)])
-    warnings: list[ScanWarning] = []
-    _judge(parsed, index, judged.found, warnings)
-    judged.judge_warnings = [w.message for w in warnings]
-    return judged
-
-
-def extract_cached(files: Sequence[SourceFile], cache: ScanCache) -> Extraction:
-    """What `PythonExtractor.extract(files)` returns, reusing every cached file the edits leave valid."""
-    keys = {f.rel: cache.key(f) for f in files}
-    entries = _incremental(files, keys, cache)
-    if entries is None:
-        entries = _full(files, keys, cache)
-    cache.put_manifest(keys)
-    return _assemble(files, entries)
-
-
-def _incremental(files: Sequence[SourceFile], keys: dict[str, str], cache: ScanCache) -> dict[str, _Entry] | None:
-    previous = cache.manifest()
+def _reuse(
+    files: Sequence[SourceFile], keys: dict[str, str], store: EntryStore, pipeline: Pipeline
+) -> tuple[dict[str, Entry], set[str]] | None:
+    """Every file's entry and the names of those computed now; None when only a full scan is safe."""
+    previous = store.previous()
     if set(previous) != set(keys):
-        return None
-    entries: dict[str, _Entry] = {}
-    changed: dict[str, _Entry] = {}  # the changed files' previous entries
+        return None  # a file added or removed: every index and call link may move
+    unchanged: dict[str, Entry] = {}
+    changed: dict[str, Entry] = {}
     for f in files:
-        entry = cache.get(keys[f.rel])
-        old = entry if entry is not None else cache.get(previous[f.rel])
-        if old is None:
+        entry = store.get(f.rel)
+        if entry is None:
             return None
-        if entry is not None:
-            entries[f.rel] = entry
-        else:
-            changed[f.rel] = old
+        (unchanged if previous[f.rel] == keys[f.rel] else changed)[f.rel] = entry
     if not changed:
-        return entries
-    rels = [f.rel for f in files]
-    lazy = _LazyFiles(rels, {f.rel: f.source for f in files}, new_parser())
-    for rel in changed:
-        if _digest(lazy[rel]) != changed[rel].digest:
-            return None
-    facts = {rel: (e.classes, e.constants) for rel, e in (entries | changed).items()}
-    index = _LazyIndex(rels, lazy, facts)
-    judged = {rel: _judge_file(lazy.trees[rel], index) for rel in changed}
-    for rel, j in judged.items():
-        if set(j.found) != {s.id for s in changed[rel].specs}:
-            return None  # stubs appeared or vanished: other files' call links may change
-    by_id = {s.id: s for e in entries.values() for s in e.specs}
-    by_id.update((spec.id, spec) for j in judged.values() for _, spec in j.found.values())
-    by_qualname: dict[str, list[str]] = {}
+        return unchanged, set()
+    fresh = pipeline.incremental(files, unchanged, changed)
+    return (unchanged | fresh, set(fresh)) if fresh is not None else None
+
+
+def stub_tables(specs: Iterable[ModuleSpec]) -> tuple[dict[str, ModuleSpec], dict[str, list[str]]]:
+    """Every stub by id, and the ids of each (qualified) name: what call linking resolves against."""
+    by_id = {spec.id: spec for spec in specs}
+    by_name: dict[str, list[str]] = {}
     for spec in by_id.values():
-        by_qualname.setdefault(spec.name, []).append(spec.id)
-    for rel, j in judged.items():
-        for site, spec in j.found.values():
-            targets = {_target(c, site, index, by_id, by_qualname) for c in nodes_of("call", site.body)}
-            spec.calls = sorted(t for t in targets if t is not None and t != spec.id)
-        entry = _entry(lazy[rel], j)
-        cache.put(keys[rel], entry)
-        entries[rel] = entry
-    return entries
+        by_name.setdefault(spec.name, []).append(spec.id)
+    return by_id, by_name
 
 
-def _full(files: Sequence[SourceFile], keys: dict[str, str], cache: ScanCache) -> dict[str, _Entry]:
-    parser = new_parser()
-    parsed = [ParsedFile(f.rel, f.source, _parse(parser, f.source)) for f in files]
-    index = RepoIndex(parsed)
-    judged = {p.rel: _judge_file(p, index) for p in parsed}
-    link_calls([pair for j in judged.values() for pair in j.found.values()], index)
-    entries = {}
-    for p in parsed:
-        entries[p.rel] = _entry(index.files[p.rel], judged[p.rel])
-        cache.put(keys[p.rel], entries[p.rel])
-    return entries
+def link(
+    found: Iterable[tuple[S, ModuleSpec]],
+    targets: Callable[[S], Iterable[str | None]],
+    failed: Callable[[ModuleSpec], None],
+) -> None:
+    """Set each stub's `calls` to the stub ids `targets` finds in its body; a body nested past Python's
+    recursion limit keeps no calls (`failed` is told) rather than sinking the scan."""
+    for site, spec in found:
+        try:
+            hits = {t for t in targets(site) if t is not None and t != spec.id}
+        except RecursionError:
+            hits = set()
+            failed(spec)
+        spec.calls = sorted(hits)
 
 
-def _entry(file_index: FileIndex, judged: _Judged) -> _Entry:
-    return _Entry(
-        digest=_digest(file_index),
-        classes=list(file_index.classes),
-        constants=list(file_index.constants),
-        file_warnings=judged.file_warnings,
-        judge_warnings=judged.judge_warnings,
-        specs=[spec for _, spec in judged.found.values()],  # owned from here on; `_assemble` redoes called_by
-    )
-
-
-def _assemble(files: Sequence[SourceFile], entries: dict[str, _Entry]) -> Extraction:
-    """The extractor's own output order: every file's own warnings, then every file's judging warnings."""
+def assemble(files: Sequence[SourceFile], entries: Mapping[str, Entry]) -> Extraction:
+    """The extractors' own output order: every file's own warnings, then every file's judging warnings."""
     out = Extraction()
-    ordered = [entries[f.rel] for f in files]
-    warnings = [
-        ScanWarning(path=f.rel, message=m) for f, e in zip(files, ordered, strict=True) for m in e.file_warnings
-    ]
-    warnings += [
-        ScanWarning(path=f.rel, message=m) for f, e in zip(files, ordered, strict=True) for m in e.judge_warnings
-    ]
+    ordered = [(f.rel, entries[f.rel]) for f in files]
+    warnings = [ScanWarning(path=rel, message=m) for rel, e in ordered for m in e.file_warnings]
+    warnings += [ScanWarning(path=rel, message=m) for rel, e in ordered for m in e.judge_warnings]
     out.warnings = list({(w.path, w.message): w for w in warnings}.values())
-    out.modules = [spec for e in ordered for spec in e.specs]  # entries are built per call, never shared
+    out.modules = [spec for _, e in ordered for spec in e.specs]  # entries are built per scan, never shared
     fill_called_by(out.modules)
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -41,8 +42,10 @@ def _py_files(root: Path) -> list[Path]:
 
 
 def test_cold_cached_scan_equals_plain_scan(repo: Path, tmp_path: Path, parsed: list[bytes]) -> None:
+    plain = scan_repo(repo)
+    parsed.clear()
     cached = scan_repo(repo, cache_dir=tmp_path / "cache")
-    assert cached == scan_repo(repo)
+    assert cached == plain
     assert len(parsed) == cached.files_scanned
 
 
@@ -111,14 +114,30 @@ def test_default_cache_dir_is_outside_the_repo(repo: Path, tmp_path: Path, monke
     assert not (repo / ".agentforge").exists()
 
 
-def test_lost_snapshot_or_entries_still_scan_correctly(repo: Path, tmp_path: Path, parsed: list[bytes]) -> None:
+def test_lost_or_stale_snapshot_means_a_full_scan(repo: Path, tmp_path: Path, parsed: list[bytes]) -> None:
     cache = tmp_path / "cache"
     cold = scan_repo(repo, cache_dir=cache)
-    for entry in (cache / "files").rglob("*.json"):
-        entry.unlink()
+    (cache / "snapshot-python.json").unlink()
     parsed.clear()
-    assert scan_repo(repo, cache_dir=cache) == cold  # the snapshot alone serves an unchanged rescan
-    assert parsed == []
-    (cache / "snapshot.json").unlink()
-    assert scan_repo(repo, cache_dir=cache) == cold  # no snapshot: a full scan rebuilds everything
+    assert scan_repo(repo, cache_dir=cache) == cold  # no snapshot: a full scan rebuilds it
     assert len(parsed) == cold.files_scanned
+    snapshot = json.loads((cache / "snapshot-python.json").read_text())
+    (cache / "snapshot-python.json").write_text(json.dumps(snapshot | {"version": "0/old"}))
+    parsed.clear()
+    assert scan_repo(repo, cache_dir=cache) == cold  # another version's snapshot is a miss
+    assert len(parsed) == cold.files_scanned
+
+
+def test_reverting_an_interface_edit_gives_the_cold_result(repo: Path, tmp_path: Path) -> None:
+    """Only the previous scan's entry for a path is reused: an older entry for the same content was computed
+    against other files' older interfaces."""
+    models = repo / "shop" / "models.py"
+    original = models.read_text()
+    scan_repo(repo, cache_dir=tmp_path / "cache")
+    models.write_text(original.replace("class Intent(str, Enum):", 'class Intent(str, Enum):\n    EXTRA = "extra"'))
+    edited = scan_repo(repo, cache_dir=tmp_path / "cache")
+    assert edited == scan_repo(repo)
+    models.write_text(original)
+    reverted = scan_repo(repo, cache_dir=tmp_path / "cache")
+    assert reverted == scan_repo(repo)
+    assert reverted != edited

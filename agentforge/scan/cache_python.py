@@ -1,0 +1,218 @@
+"""The Python scan split per file (see `cache.py`), so a rescan re-parses only the edited files.
+
+A Python file's result depends on the others only through (a) their index facts (classes, constants,
+imports) and (b) the set of stub ids calls are linked against. An entry's facts are its interface digest
+(a hash of exactly the text its index is built from) and the names it defines. When a changed file's
+digest and stub ids are unchanged, every other entry still holds, and the changed file is judged against a
+lazy index that parses another file only if resolution actually reaches into it (a class or constant it
+imports or names).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tree_sitter import Node, Parser
+
+import agentforge.scan.cache as store
+from agentforge.artifacts import ModuleSpec
+from agentforge.scan.budget import FileClock, judge_sites
+from agentforge.scan.cache import Entry, link, stub_tables
+from agentforge.scan.extractor import SourceFile
+from agentforge.scan.python.calls import _target
+from agentforge.scan.python.classes import ClassInfo
+from agentforge.scan.python.detect import detect
+from agentforge.scan.python.extractor import _file_warnings
+from agentforge.scan.python.index import FileIndex, ParsedFile, RepoIndex, _index_file
+from agentforge.scan.python.modules import ModuleTable, absolute
+from agentforge.scan.python.sites import Site, sites
+from agentforge.scan.python.spec import build_spec
+from agentforge.scan.python.syntax import new_parser, nodes_of, text
+
+
+def check_facts(facts: dict[str, Any]) -> None:
+    """Raises unless `facts` has the shape `_entry` writes (a hand-edited cache must not crash a scan)."""
+    if not isinstance(facts["digest"], str) or not all(
+        isinstance(n, str) for n in facts["classes"] + facts["constants"]
+    ):
+        raise TypeError("facts")
+
+
+def _digest(index: FileIndex) -> str:
+    """The text this file's index facts are read from; other files' results can only change with it."""
+    facts = {
+        "classes": {n: [text(i.node), i.bases, i.decorators] for n, i in index.classes.items()},
+        "constants": {n: text(node) for n, node in index.constants.items()},
+        "imports": {n: [i.module, i.name] for n, i in index.imports.items()},
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class _LazyFiles(dict[str, FileIndex]):
+    """File indexes that parse on first use, so judging one file parses only what it resolves into."""
+
+    def __init__(self, rels: Sequence[str], sources: dict[str, bytes], parser: Parser) -> None:
+        super().__init__()
+        self._known = set(rels)
+        self._sources = sources
+        self._parser = parser
+        self.trees: dict[str, ParsedFile] = {}
+        self.parse_seconds: dict[str, float] = {}
+
+    def __missing__(self, rel: str) -> FileIndex:
+        if rel not in self._known:
+            raise KeyError(rel)
+        started = time.perf_counter()
+        parsed = ParsedFile(rel, self._sources[rel], store._parse(self._parser, self._sources[rel]))
+        self.parse_seconds[rel] = time.perf_counter() - started
+        self.trees[rel] = parsed
+        self[rel] = _index_file(parsed)
+        return self[rel]
+
+    def get(self, rel: str, default: FileIndex | None = None) -> FileIndex | None:  # type: ignore[override]
+        return self[rel] if rel in self._known else default
+
+
+class _LazyIndex(RepoIndex):
+    def __init__(self, rels: Sequence[str], files: _LazyFiles, facts: dict[str, tuple[list[str], list[str]]]) -> None:
+        self.files = files
+        self._kinds = {}
+        self._modules = ModuleTable(rels)
+        self._class_owner: dict[str, str] = {}
+        self._constant_owner: dict[str, str] = {}
+        for rel in rels:
+            classes, constants = facts[rel]
+            for name in classes:
+                self._class_owner.setdefault(name, rel)
+            for name in constants:
+                self._constant_owner.setdefault(name, rel)
+
+    def find_class(self, name: str, rel: str) -> ClassInfo | None:
+        name, hit = self._lookup(name, rel, "classes")
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        owner = self._class_owner.get(name)
+        return self.files[owner].classes.get(name) if owner is not None else None
+
+    def find_constant(self, name: str, rel: str) -> Node | None:
+        name, hit = self._lookup(name, rel, "constants")
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        owner = self._constant_owner.get(name)
+        return self.files[owner].constants.get(name) if owner is not None else None
+
+    def _lookup(self, name: str, rel: str, table: str) -> tuple[str, Any]:
+        """`RepoIndex._find` without its eager first-definition tables: own file, then the import."""
+        own = self.files.get(rel) or FileIndex()
+        if name in getattr(own, table):
+            return name, getattr(own, table)[name]
+        imported = own.imports.get(name)
+        if imported is not None and imported.name is not None:
+            name = imported.name
+            for path in self._modules.files(absolute(imported.module, rel)):
+                if name in getattr(self.files[path], table):
+                    return name, getattr(self.files[path], table)[name]
+        return name, None
+
+
+@dataclass(slots=True)
+class _Judged:
+    file_warnings: list[str] = field(default_factory=list)
+    judge_warnings: list[str] = field(default_factory=list)
+    found: dict[str, tuple[Site, ModuleSpec]] = field(default_factory=dict)
+    complete: bool = True
+
+
+def _judge_file(parsed: ParsedFile, index: RepoIndex, clock: FileClock) -> _Judged:
+    """`python.extractor._judge` for one file, function by function under the file's budget."""
+    judged = _Judged(file_warnings=[w.message for w in _file_warnings(parsed)])
+    warn = judged.judge_warnings.append
+
+    def judge(site: Site) -> None:
+        detection = detect(site, index) if not site.node.has_error else None
+        if detection is None:
+            return
+        spec = build_spec(site, detection, index, parsed.source, warn)
+        if spec.id in judged.found:
+            warn(f"{spec.id} is defined twice; the later definition wins")
+        judged.found[spec.id] = (site, spec)
+
+    def label(site: Site) -> str:
+        return f"{parsed.rel}::{site.qualname}"
+
+    judged.complete = judge_sites(sites(parsed.rel, parsed.tree.root_node, index), judge, label, warn, clock)
+    if not judged.complete:
+        judged.judge_warnings, judged.found = [clock.message()], {}
+    return judged
+
+
+class PythonPipeline:
+    def __init__(self, *, max_file_seconds: float | None, keep_facts: bool) -> None:
+        self.limit = max_file_seconds
+        self.keep_facts = keep_facts
+        """Whether entries will be stored: their interface digests cost time an uncached scan can skip."""
+
+    def full(self, files: Sequence[SourceFile]) -> dict[str, Entry]:
+        parser = new_parser()
+        parsed: list[ParsedFile] = []
+        spent: dict[str, float] = {}
+        for f in files:
+            started = time.perf_counter()
+            parsed.append(ParsedFile(f.rel, f.source, store._parse(parser, f.source)))
+            spent[f.rel] = time.perf_counter() - started
+        index = RepoIndex(parsed)
+        judged = {p.rel: _judge_file(p, index, FileClock(self.limit, spent[p.rel])) for p in parsed}
+        _link(judged, judged, index)
+        return {p.rel: self._entry(index.files[p.rel], judged[p.rel]) for p in parsed}
+
+    def incremental(
+        self, files: Sequence[SourceFile], unchanged: dict[str, Entry], changed: dict[str, Entry]
+    ) -> dict[str, Entry] | None:
+        rels = [f.rel for f in files]
+        lazy = _LazyFiles(rels, {f.rel: f.source for f in files}, new_parser())
+        for rel in changed:
+            if _digest(lazy[rel]) != changed[rel].facts["digest"]:
+                return None
+        facts = {rel: (e.facts["classes"], e.facts["constants"]) for rel, e in (unchanged | changed).items()}
+        index = _LazyIndex(rels, lazy, facts)
+        judged = {
+            rel: _judge_file(lazy.trees[rel], index, FileClock(self.limit, lazy.parse_seconds[rel])) for rel in changed
+        }
+        for rel, j in judged.items():
+            if not j.complete or set(j.found) != {s.id for s in changed[rel].specs}:
+                return None  # stubs appeared or vanished: other files' call links may change
+        _link(judged, {f.rel: judged[f.rel] if f.rel in judged else unchanged[f.rel] for f in files}, index)
+        return {rel: self._entry(lazy[rel], j) for rel, j in judged.items()}
+
+    def _entry(self, file_index: FileIndex, judged: _Judged) -> Entry:
+        return Entry(
+            facts={
+                "digest": _digest(file_index) if self.keep_facts else "",
+                "classes": list(file_index.classes),
+                "constants": list(file_index.constants),
+            },
+            file_warnings=judged.file_warnings,
+            judge_warnings=judged.judge_warnings,
+            specs=[spec for _, spec in judged.found.values()],
+            cacheable=judged.complete,
+        )
+
+
+def _link(judged: dict[str, _Judged], every: Mapping[str, _Judged | Entry], index: RepoIndex) -> None:
+    """Link the stubs of `judged` against the stubs of `every` file (both in file order)."""
+    specs = [s for j in every.values() for s in (j.specs if isinstance(j, Entry) else [s for _, s in j.found.values()])]
+    by_id, by_qualname = stub_tables(specs)
+    for j in judged.values():
+
+        def targets(site: Site) -> set[str | None]:
+            return {_target(c, site, index, by_id, by_qualname) for c in nodes_of("call", site.body)}
+
+        def failed(spec: ModuleSpec, j: _Judged = j) -> None:
+            j.judge_warnings.append(f"{spec.id}: calls nested too deeply to follow; none are linked")
+
+        link(j.found.values(), targets, failed)

@@ -1,0 +1,197 @@
+"""The JavaScript / TypeScript scan split per file (see `cache.py`), so a rescan re-parses only the edits.
+
+In `ScriptExtractor.extract` a file's result depends on the others only through the cross-file `TypeIndex`
+(type names -> declarations, JSDoc `@typedef`s) and call linking (the stub names of every file, read
+through the file's own imports). An entry's facts are therefore the digest of the declarations the file
+adds to the index, their names, and its typedefs (plain strings, merged without parsing). When a changed
+file's digest and stub ids are unchanged, every other entry still holds, and the changed file is judged
+against an index whose declarations are read lazily: only the files its types resolve into are parsed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tree_sitter import Language, Node, Parser
+
+import agentforge.scan.cache as store
+from agentforge.artifacts import ModuleSpec
+from agentforge.scan.budget import FileClock, judge_sites
+from agentforge.scan.cache import Entry, link, stub_tables
+from agentforge.scan.extractor import SourceFile
+from agentforge.scan.javascript.detect import FileFacts, Site, detect, facts, sites
+from agentforge.scan.javascript.extractor import ScriptExtractor, _target
+from agentforge.scan.javascript.syntax import descendants, grammar_for, text
+from agentforge.scan.javascript.types import TypeIndex
+
+Typedefs = dict[str, list[tuple[str, str, bool]]]
+
+
+def check_facts(facts: dict[str, Any]) -> None:
+    """Raises unless `facts` has the shape `_entry` writes (a hand-edited cache must not crash a scan)."""
+    _typedefs(facts)
+    if not isinstance(facts["digest"], str) or not all(isinstance(n, str) for n in facts["decls"]):
+        raise TypeError("facts")
+
+
+def _typedefs(facts: dict[str, Any]) -> Typedefs:
+    return {str(name): [(str(p), str(k), bool(o)) for p, k, o in props] for name, props in facts["typedefs"].items()}
+
+
+def _digest(types: TypeIndex) -> str:
+    """What this file adds to the type index: each declaration's text and tree, and its typedefs. Other
+    files' schemas can only change with it."""
+    decls = {name: [text(node), str(node)] for name, node in types.decls.items()}
+    return hashlib.sha256(json.dumps([decls, types.typedefs], sort_keys=True).encode()).hexdigest()
+
+
+class _LazyDecls(dict[str, Node]):
+    """Declarations by name, each read from its (last) declaring file on first use."""
+
+    def __init__(self, owners: dict[str, str], load: Callable[[str], TypeIndex]) -> None:
+        super().__init__()
+        self._owners = owners
+        self._load = load
+
+    def __missing__(self, name: str) -> Node:
+        node = self._load(self._owners[name]).decls[name]
+        self[name] = node
+        return node
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._owners
+
+    def get(self, name: str, default: Node | None = None) -> Node | None:  # type: ignore[override]
+        return self[name] if name in self._owners else default
+
+
+@dataclass(slots=True)
+class _Parsed:
+    file: SourceFile
+    root: Node
+    types: TypeIndex
+    seconds: float
+    """How long parsing and indexing took: the start of the file's time budget."""
+
+
+@dataclass(slots=True)
+class _Judged:
+    facts: FileFacts
+    file_warnings: list[str] = field(default_factory=list)
+    judge_warnings: list[str] = field(default_factory=list)
+    found: dict[str, tuple[Site, ModuleSpec]] = field(default_factory=dict)
+    complete: bool = True
+
+
+class ScriptPipeline:
+    def __init__(self, extractor: ScriptExtractor, *, max_file_seconds: float | None, keep_facts: bool) -> None:
+        self.extractor = extractor
+        self.limit = max_file_seconds
+        self.keep_facts = keep_facts
+        """Whether entries will be stored: their digests cost time an uncached scan can skip."""
+        self._parsers: dict[Language, Parser] = {}
+
+    def _parse(self, file: SourceFile) -> _Parsed:
+        started = time.perf_counter()
+        grammar = grammar_for(file.rel)
+        parser = self._parsers.get(grammar) or self._parsers.setdefault(grammar, Parser(grammar))
+        root = store._parse(parser, file.source).root_node
+        types = TypeIndex()
+        types.add_file(root)
+        return _Parsed(file, root, types, time.perf_counter() - started)
+
+    def full(self, files: Sequence[SourceFile]) -> dict[str, Entry]:
+        parsed = [self._parse(f) for f in files]
+        types = TypeIndex()
+        for p in parsed:  # `TypeIndex.add_file` file by file: a later duplicate wins
+            types.decls.update(p.types.decls)
+            types.typedefs.update(p.types.typedefs)
+        judged = {p.file.rel: self._judge(p, types) for p in parsed}
+        _link(judged, judged)
+        return {p.file.rel: self._entry(p, judged[p.file.rel]) for p in parsed}
+
+    def incremental(
+        self, files: Sequence[SourceFile], unchanged: dict[str, Entry], changed: dict[str, Entry]
+    ) -> dict[str, Entry] | None:
+        by_rel = {f.rel: f for f in files}
+        loaded = {rel: self._parse(by_rel[rel]) for rel in changed}
+        for rel, p in loaded.items():
+            if _digest(p.types) != changed[rel].facts["digest"]:
+                return None  # its declarations changed: other files' schemas may too
+        owners: dict[str, str] = {}
+        typedefs: Typedefs = {}
+        for f in files:
+            entry = unchanged.get(f.rel) or changed[f.rel]
+            owners.update((name, f.rel) for name in entry.facts["decls"])
+            typedefs.update(_typedefs(entry.facts))
+
+        def load(rel: str) -> TypeIndex:
+            if rel not in loaded:
+                loaded[rel] = self._parse(by_rel[rel])
+            return loaded[rel].types
+
+        types = TypeIndex(decls=_LazyDecls(owners, load), typedefs=typedefs)
+        judged = {rel: self._judge(loaded[rel], types) for rel in changed}
+        for rel, j in judged.items():
+            if not j.complete or set(j.found) != {s.id for s in changed[rel].specs}:
+                return None  # stubs appeared or vanished: other files' call links may change
+        _link(judged, {f.rel: judged[f.rel] if f.rel in judged else unchanged[f.rel] for f in files})
+        return {rel: self._entry(loaded[rel], j) for rel, j in judged.items()}
+
+    def _judge(self, parsed: _Parsed, types: TypeIndex) -> _Judged:
+        """`ScriptExtractor.extract` for one file, function by function under the file's budget."""
+        rel, root = parsed.file.rel, parsed.root
+        judged = _Judged(facts(rel, root))
+        if root.has_error:
+            line = next((n.start_point.row + 1 for n in descendants(root) if n.is_error or n.is_missing), 1)
+            judged.file_warnings.append(f"syntax error near line {line}; definitions in the broken region are skipped")
+        warn = judged.judge_warnings.append
+
+        def judge(site: Site) -> None:
+            detection = detect(site, judged.facts) if not site.outer.has_error else None
+            if detection is not None:
+                spec = self.extractor._spec(site, detection, types, parsed.file.source, warn)
+                judged.found[spec.id] = (site, spec)
+
+        def label(site: Site) -> str:
+            return f"{rel}::{site.name}"
+
+        clock = FileClock(self.limit, parsed.seconds)
+        judged.complete = judge_sites(sites(rel, root), judge, label, warn, clock)
+        if not judged.complete:
+            judged.judge_warnings, judged.found = [clock.message()], {}
+        return judged
+
+    def _entry(self, parsed: _Parsed, judged: _Judged) -> Entry:
+        return Entry(
+            facts={
+                "digest": _digest(parsed.types) if self.keep_facts else "",
+                "decls": list(parsed.types.decls),
+                "typedefs": parsed.types.typedefs,
+            },
+            file_warnings=judged.file_warnings,
+            judge_warnings=judged.judge_warnings,
+            specs=[spec for _, spec in judged.found.values()],
+            cacheable=judged.complete,
+        )
+
+
+def _link(judged: dict[str, _Judged], every: Mapping[str, _Judged | Entry]) -> None:
+    """`extractor._link_calls` for the stubs of `judged`, against the stubs of `every` file (in file order)."""
+    specs = [s for j in every.values() for s in (j.specs if isinstance(j, Entry) else [s for _, s in j.found.values()])]
+    by_id, by_name = stub_tables(specs)
+    for j in judged.values():
+
+        def targets(site: Site, file: FileFacts = j.facts) -> list[str | None]:
+            calls = (n.child_by_field_name("function") for n in descendants(site.body) if n.type == "call_expression")
+            return [_target(text(fn), site, file, by_id, by_name) for fn in calls if fn is not None]
+
+        def failed(spec: ModuleSpec, j: _Judged = j) -> None:
+            j.judge_warnings.append(f"{spec.id}: calls nested too deeply to follow; none are linked")
+
+        link(j.found.values(), targets, failed)
