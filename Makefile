@@ -1,12 +1,19 @@
 VENV ?= .venv
+VLLM_VENV ?= .venv-vllm
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint
+.PHONY: setup setup-vllm demo test lint
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
+
+## vLLM's CPU build in its own virtualenv, for the back-end suite (tests/backends).
+setup-vllm: $(VLLM_VENV)/.installed
+
+$(VLLM_VENV)/.installed: scripts/setup_vllm.sh
+	VLLM_VENV=$(VLLM_VENV) bash scripts/setup_vllm.sh
 
 ## The main job: scan → plan → build → serve → replay traffic with corrections → retrain → compare.
 demo: setup
@@ -18,5 +25,5 @@ lint: setup
 	$(BIN)/mypy agentforge
 
 ## The whole test suite, lint and types included (what CI runs).
-test: lint
+test: lint setup-vllm
 	$(BIN)/pytest

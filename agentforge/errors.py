@@ -57,3 +57,7 @@ class TrainingError(AgentforgeError):
 
 class InvalidInputError(AgentforgeError):
     """Inputs to a module call that do not fit its input schema."""
+
+
+class ConfigError(AgentforgeError):
+    """Settings that cannot work together (a back end, a URL, a key variable)."""

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from agentforge.cli.dynamize import dynamize
+from agentforge.cli.model_commands import models_app
 from agentforge.cli.render import modules_table, plan_table, print_warnings
 from agentforge.cli.scanning import NoCacheOpt, scan_path
 from agentforge.errors import AgentforgeError
@@ -117,22 +118,36 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     store: StoreOpt = None,
-    model: ModelOpt = "smollm2-135m-instruct",
+    backend: Annotated[
+        str | None,
+        typer.Option(help="local | vllm | openai | ollama (default: $AGENTFORGE_BACKEND, else local)."),
+    ] = None,
+    backend_url: Annotated[
+        str | None, typer.Option(help="The server's URL for vllm/openai/ollama (default: $AGENTFORGE_BACKEND_URL).")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="Local model name/path, or the served model's name (default: $AGENTFORGE_MODEL)."),
+    ] = None,
+    api_key_env: Annotated[
+        str | None, typer.Option(help="Environment variable holding the API key, e.g. OPENAI_API_KEY.")
+    ] = None,
 ) -> None:
     """Serve a built app's modules over HTTP (invoke, traces, corrections, /metrics, /health)."""
     import uvicorn
 
     from agentforge.api import create_app
-    from agentforge.cli.models import load_model
+    from agentforge.cli.models import open_model
     from agentforge.runtime import Engine
     from agentforge.runtime.host import open_app
 
     try:
         opened = open_app(app_dir, store)
-        engine = Engine(opened.store, load_model(model, console), workspace_id=opened.manifest.workspace_id)
+        chosen = open_model(console, backend=backend, backend_url=backend_url, model=model, api_key_env=api_key_env)
+        engine = Engine(opened.store, chosen, workspace_id=opened.manifest.workspace_id)
     except AgentforgeError as exc:
         raise _fail(exc) from exc
-    console.print(f"serving {opened.manifest.app_name} on http://{host}:{port}")
+    console.print(f"serving {opened.manifest.app_name} on http://{host}:{port} with {chosen.name}")
     uvicorn.run(create_app(engine, app_name=opened.manifest.app_name), host=host, port=port, log_level="info")
 
 
@@ -163,6 +178,7 @@ def train(
 
 dataset_app = typer.Typer(help="Per-module datasets built from corrections.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
+app.add_typer(models_app, name="models")
 
 
 @dataset_app.command("export")

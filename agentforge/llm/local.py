@@ -28,7 +28,9 @@ The prompt is always `render_prompt(messages)`: the tokenizer's chat template wi
 added. See `format_training_text` for the matching training format.
 
 One `threading.Lock` serialises every use of the torch model (requests come from a thread pool, and the active
-adapter is model state); `request` runs the blocking work in `asyncio.to_thread`.
+adapter is model state). Free generation goes through a `MicroBatcher`: requests that queue up while the model
+is busy run as one left-padded batched `generate` per adapter and temperature, so throughput grows with
+concurrency; labels and guided JSON run one by one in `asyncio.to_thread`.
 """
 
 from __future__ import annotations
@@ -36,13 +38,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import inspect
-import math
 import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,15 +51,9 @@ import torch
 from agentforge.config import Paths, default_home
 from agentforge.errors import ModelError, ModelUnavailableError
 from agentforge.llm.base import Message, ModelRequest, ModelResponse
-from agentforge.llm.guided import (
-    ValuePlan,
-    dump_json,
-    finish_number,
-    finish_string,
-    number_complete,
-    number_prefix_ok,
-    plan_schema,
-)
+from agentforge.llm.batching import MicroBatcher
+from agentforge.llm.guided import plan_schema
+from agentforge.llm.local_guided import DecodeState, GuidedDecoding
 from agentforge.llm.weights import DEFAULT_MODEL, Progress, quiet_transformers, resolve_model_dir
 
 CHATML_END = "<|im_end|>"
@@ -69,11 +63,9 @@ LABEL_BATCH_CACHE_TOKENS = 4096
 """Label scoring copies the prompt's KV cache once per label; labels are batched so that the copies hold at
 most this many tokens (~190 MB for SmolLM2-135M). Up to 4096 / prompt-length labels go in one pass."""
 
-STRING_MAX_TOKENS = 48
-NUMBER_MAX_TOKENS = 16
 SAMPLING_TOP_P = 0.95
-
-_NUMERIC_CHARS = frozenset(" -.0123456789")
+GENERATE_MAX_BATCH = 16
+"""At most this many free-generation requests share one batched pass."""
 
 
 def render_chat(tokenizer: Any, messages: Sequence[Message]) -> str:
@@ -91,19 +83,7 @@ def render_chat(tokenizer: Any, messages: Sequence[Message]) -> str:
     return turns + "<|im_start|>assistant\n"
 
 
-@dataclass
-class _State:
-    """The model after reading some tokens: its KV cache and the log-probabilities of the next token.
-
-    Treated as immutable: everything that extends a state works on a copy of its cache.
-    """
-
-    cache: Any
-    logprobs: torch.Tensor
-    length: int
-
-
-class LocalModel:
+class LocalModel(GuidedDecoding):
     """A transformers causal LM on CPU (float32, eval mode) implementing the `Model` protocol."""
 
     def __init__(self, name: str, model_dir: Path, model: Any, tokenizer: Any) -> None:
@@ -116,6 +96,7 @@ class LocalModel:
         self._adapter_paths: dict[str, Path] = {}
         self._adapter_seq = 0
         self._lock = threading.Lock()
+        self._batcher = MicroBatcher(self._generate_batch, max_batch=GENERATE_MAX_BATCH)
 
         vocab = tokenizer.get_vocab()
         if CHATML_END in vocab:
@@ -133,12 +114,7 @@ class LocalModel:
         self._cache_kw = "cache" if "cache" in params else "past_key_values"
         self._keep_kw = next((k for k in ("logits_to_keep", "num_logits_to_keep") if k in params), None)
 
-        # vocabulary tables for guided decoding, built on first use
-        self._token_text: list[str] | None = None
-        self._string_banned: torch.Tensor | None = None
-        self._quote_mask: torch.Tensor | None = None
-        self._numeric_tokens: list[tuple[int, str]] | None = None
-        self._prefix_ids: dict[str, torch.Tensor] = {}
+        self._init_vocab_tables()
 
     # --- loading -------------------------------------------------------------------------------------
 
@@ -187,6 +163,11 @@ class LocalModel:
     def model_dir(self) -> Path:
         """The directory the weights were loaded from (for the default model: its safetensors copy)."""
         return self._model_dir
+
+    @property
+    def hf_model(self) -> Any:
+        """The transformers model itself (with any PEFT adapters injected): for benchmarks and training."""
+        return self._hf
 
     @property
     def tokenizer(self) -> Any:
@@ -271,14 +252,36 @@ class LocalModel:
 
     # --- requests ------------------------------------------------------------------------------------
 
-    async def request(self, req: ModelRequest) -> ModelResponse:
-        return await asyncio.to_thread(self._request_blocking, req)
+    @property
+    def batch_passes(self) -> int:
+        """Batched generation passes run so far: fewer than requests when concurrent calls were batched."""
+        return self._batcher.passes
 
-    def _request_blocking(self, req: ModelRequest) -> ModelResponse:
+    async def request(self, req: ModelRequest) -> ModelResponse:
         if req.adapter is not None and req.adapter not in self._adapters:
             raise ModelError(f"adapter {req.adapter!r} is not loaded in model {self._name}")
         if req.choices is not None and not req.choices:
             raise ModelError("choices is empty")
+        guided = req.json_schema is not None and plan_schema(req.json_schema) is not None
+        if req.choices is not None or guided:
+            return await asyncio.to_thread(self._request_blocking, req)
+        start = time.perf_counter()
+        prompt_ids = self._encode(self.render_prompt(req.messages))
+        self._check_length(len(prompt_ids), req)
+        text, completion = await self._batcher.submit(
+            (req.adapter, req.temperature), (prompt_ids, max(1, req.max_new_tokens))
+        )
+        return ModelResponse(
+            text=text,
+            model=self._name,
+            adapter=req.adapter,
+            prompt_tokens=len(prompt_ids),
+            completion_tokens=completion,
+            latency_ms=(time.perf_counter() - start) * 1000.0,
+        )
+
+    def _request_blocking(self, req: ModelRequest) -> ModelResponse:
+        """A label or guided-JSON request (free generation goes through the batcher)."""
         start = time.perf_counter()
         with ExitStack() as stack:
             stack.enter_context(self._lock)
@@ -288,14 +291,13 @@ class LocalModel:
                 prompt_ids = self._encode(self.render_prompt(req.messages))
                 self._check_length(len(prompt_ids), req)
                 scores: dict[str, float] | None = None
-                plan = plan_schema(req.json_schema) if req.json_schema is not None else None
                 if req.choices is not None:
                     text, scores, completion = self._choose(prompt_ids, req.choices)
-                elif plan is not None:
+                else:
+                    plan = plan_schema(req.json_schema) if req.json_schema is not None else None
+                    assert plan is not None  # request() sends only guided schemas here
                     text = self._emit(self._prefill(prompt_ids), plan, "", "", self._end_text)
                     completion = len(self._encode(text))
-                else:
-                    text, completion = self._generate(prompt_ids, req.max_new_tokens, req.temperature)
             except ModelError:
                 raise
             except Exception as e:
@@ -309,6 +311,19 @@ class LocalModel:
             latency_ms=(time.perf_counter() - start) * 1000.0,
             choice_scores=scores,
         )
+
+    def _generate_batch(self, key: Any, payloads: Sequence[tuple[list[int], int]]) -> list[tuple[str, int]]:
+        """One pass of the batcher: every payload `(prompt_ids, max_new_tokens)` under one adapter/temperature."""
+        adapter, temperature = key
+        try:
+            with self._lock, torch.inference_mode(), self._use_adapter(adapter):
+                if len(payloads) == 1:
+                    return [self._generate(payloads[0][0], payloads[0][1], temperature)]
+                return self._generate_padded(payloads, temperature)
+        except ModelError:
+            raise
+        except Exception as e:
+            raise ModelError(f"model {self._name} failed: {type(e).__name__}: {e}") from e
 
     def _check_length(self, n_prompt: int, req: ModelRequest) -> None:
         if self._max_positions and n_prompt + min(req.max_new_tokens, 64) > self._max_positions:
@@ -334,18 +349,18 @@ class LocalModel:
             new_cache = out.get("past_key_values")
         return out.logits, new_cache
 
-    def _prefill(self, ids: list[int]) -> _State:
+    def _prefill(self, ids: list[int]) -> DecodeState:
         logits, cache = self._forward(torch.tensor([ids]), None, last_only=True)
-        return _State(cache, torch.log_softmax(logits[0, -1].float(), dim=-1), len(ids))
+        return DecodeState(cache, torch.log_softmax(logits[0, -1].float(), dim=-1), len(ids))
 
-    def _extend(self, state: _State, ids: list[int]) -> _State:
+    def _extend(self, state: DecodeState, ids: list[int]) -> DecodeState:
         if not ids:
             return state
         cache = copy.deepcopy(state.cache)
         logits, cache = self._forward(torch.tensor([ids]), cache, last_only=True)
-        return _State(cache, torch.log_softmax(logits[0, -1].float(), dim=-1), state.length + len(ids))
+        return DecodeState(cache, torch.log_softmax(logits[0, -1].float(), dim=-1), state.length + len(ids))
 
-    def _score(self, state: _State, continuations: list[list[int]]) -> list[float]:
+    def _score(self, state: DecodeState, continuations: list[list[int]]) -> list[float]:
         """Summed log-likelihood of each continuation after `state`, batched over a shared prompt cache."""
         sums = [float(state.logprobs[c[0]]) for c in continuations]
         longer = [i for i, c in enumerate(continuations) if len(c) > 1]
@@ -378,11 +393,21 @@ class LocalModel:
     # --- free generation -----------------------------------------------------------------------------
 
     def _generate(self, prompt_ids: list[int], max_new_tokens: int, temperature: float) -> tuple[str, int]:
+        ids = torch.tensor([prompt_ids])
+        config = self._generation_config(max_new_tokens, temperature)
+        out = self._hf.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=config)
+        new = [int(t) for t in out[0, len(prompt_ids) :]]
+        while new and new[-1] in (self._end_id, self._pad_id):
+            new.pop()
+        text = self._tokenizer.decode(new, skip_special_tokens=True)
+        return str(text), len(new)
+
+    def _generation_config(self, max_new_tokens: int, temperature: float) -> Any:
         from transformers import GenerationConfig as _GenerationConfig
 
         generation_config: Any = _GenerationConfig
         sample = temperature > 0
-        config = generation_config(
+        return generation_config(
             max_new_tokens=max(1, max_new_tokens),
             do_sample=sample,
             temperature=temperature if sample else None,
@@ -391,173 +416,23 @@ class LocalModel:
             eos_token_id=self._end_id,
             pad_token_id=self._pad_id,
         )
-        ids = torch.tensor([prompt_ids])
-        out = self._hf.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=config)
-        new = [int(t) for t in out[0, len(prompt_ids) :]]
-        while new and new[-1] in (self._end_id, self._pad_id):
-            new.pop()
-        text = self._tokenizer.decode(new, skip_special_tokens=True)
-        return str(text), len(new)
 
-    # --- guided JSON ---------------------------------------------------------------------------------
-
-    def _emit(self, prompt: _State, plan: ValuePlan, text: str, lead: str, after: str) -> str:
-        """JSON text of one value, written after the assistant text `text` + `lead`, followed by one of the
-        characters of `after` (or by the end of the turn)."""
-        if plan.kind == "object":
-            out = "{"
-            last = len(plan.fields) - 1
-            for i, (key, sub) in enumerate(plan.fields):
-                out += ("" if i == 0 else ", ") + dump_json(key) + ":"
-                out += " " + self._emit(prompt, sub, text + lead + out, " ", "," if i < last else "}")
-            return out + "}"
-        if plan.kind == "array":
-            return self._array(prompt, plan, text + lead)
-        state = self._extend(prompt, self._encode(text))
-        if plan.kind == "choice":
-            candidates = plan.candidates_json()
-            if len(candidates) == 1:
-                return candidates[0]
-            continuations = [self._encode(lead + c + after[:1]) for c in candidates]
-            sums = self._score(state, continuations)
-            return candidates[max(range(len(candidates)), key=lambda i: sums[i])]
-        if plan.nullable and self._prefers_null(state, plan, lead):
-            return "null"
-        if plan.kind == "string":
-            return dump_json(finish_string(self._string(state, plan, lead), plan))
-        return dump_json(finish_number(self._number(state, plan, lead, after), plan))
-
-    def _array(self, prompt: _State, plan: ValuePlan, text: str) -> str:
-        """`[item, item]`: the model decides when to stop, between `minItems` and `maxItems` items."""
-        assert plan.items is not None  # plan_schema always sets it for arrays
-        out = "["
-        if plan.min_items == 0 and self._closes(prompt, text + out, self._item_openers(plan.items)):
-            return "[]"
-        count = 0
-        while True:
-            lead = "" if count == 0 else " "
-            out += lead + self._emit(prompt, plan.items, text + out, lead, ",]")
-            count += 1
-            if count >= plan.max_items or (count >= plan.min_items and self._closes(prompt, text + out, ",")):
-                return out + "]"
-            out += ","
-
-    def _closes(self, prompt: _State, text: str, alternatives: str) -> bool:
-        """Whether the model would rather write `]` next than a token starting with one of `alternatives`."""
-        state = self._extend(prompt, self._encode(text))
-        others = torch.cat(
-            [self._ids_starting_with(c) for c in alternatives]
-            + [self._ids_starting_with(" " + c) for c in alternatives]
-        )
-        closing = self._ids_starting_with("]")
-        if others.numel() == 0 or closing.numel() == 0:
-            return closing.numel() > 0
-        return float(torch.logsumexp(state.logprobs[closing], 0)) > float(torch.logsumexp(state.logprobs[others], 0))
-
-    @staticmethod
-    def _item_openers(plan: ValuePlan) -> str:
-        if plan.kind == "choice":
-            return "".join(sorted({c[0] for c in plan.candidates_json()}))
-        return {"string": '"', "object": "{", "array": "["}.get(plan.kind, "-0123456789") + (
-            "n" if plan.nullable else ""
-        )
-
-    def _prefers_null(self, state: _State, plan: ValuePlan, lead: str) -> bool:
-        null_first = self._encode(lead + "null")[0]
-        if plan.kind == "string":
-            starts = self._ids_starting_with(lead + '"')
-        else:
-            integer = plan.kind == "integer"
-            ids = [i for i, t in self._numeric() if number_prefix_ok(t, integer, lead) and t.strip()]
-            starts = torch.tensor(ids, dtype=torch.long)
-        if starts.numel() == 0:
-            return True
-        return float(state.logprobs[null_first]) > float(torch.logsumexp(state.logprobs[starts], dim=0))
-
-    def _string(self, state: _State, plan: ValuePlan, lead: str) -> str:
-        """Greedy text after an opening quote, up to the closing quote (one line, no backslashes)."""
-        opened = self._extend(state, self._encode(lead + '"'))
-        cache, logprobs = opened.cache, opened.logprobs
-        banned, quote = self._string_masks()
-        ids: list[int] = []
-        text = ""
-        for _ in range(STRING_MAX_TOKENS):
-            scores = logprobs.masked_fill(banned, -math.inf)
-            if len(text) < plan.min_length:
-                scores = scores.masked_fill(quote, -math.inf)
-            token = int(scores.argmax())
-            ids.append(token)
-            text = str(self._tokenizer.decode(ids))
-            end = text.find('"')
-            if end >= 0:
-                return text[:end]
-            if plan.max_length is not None and len(text) >= plan.max_length:
-                break
-            logits, cache = self._forward(torch.tensor([[token]]), cache, last_only=True)
-            logprobs = torch.log_softmax(logits[0, -1].float(), dim=-1)
-        return text
-
-    def _number(self, state: _State, plan: ValuePlan, lead: str, after: str) -> str | None:
-        """Greedy number over digit/sign/point tokens, ended when a terminator beats every digit."""
-        integer = plan.kind == "integer"
-        if after == self._end_text:
-            terminators = torch.tensor([self._end_id], dtype=torch.long)
-        else:
-            terminators = torch.cat([self._ids_starting_with(c) for c in after])
-        cache: Any = None
-        logprobs = state.logprobs
-        text = ""
-        for _ in range(NUMBER_MAX_TOKENS):
-            allowed = [i for i, t in self._numeric() if number_prefix_ok(text + t, integer, lead)]
-            best = max(allowed, key=lambda i: float(logprobs[i])) if allowed else None
-            if number_complete(text, integer, lead):
-                stop = float(logprobs[terminators].max()) if terminators.numel() else 0.0
-                if best is None or stop >= float(logprobs[best]):
-                    return text
-            if best is None:
-                break
-            text += self._numeric_text(best)
-            if cache is None:
-                cache = copy.deepcopy(state.cache)
-            logits, cache = self._forward(torch.tensor([[best]]), cache, last_only=True)
-            logprobs = torch.log_softmax(logits[0, -1].float(), dim=-1)
-        return text if number_complete(text, integer, lead) else None
-
-    # --- vocabulary tables ---------------------------------------------------------------------------
-
-    def _vocab_text(self) -> list[str]:
-        if self._token_text is None:
-            size = int(self._hf.get_output_embeddings().weight.shape[0])
-            known = min(size, len(self._tokenizer))
-            texts = [str(t) for t in self._tokenizer.batch_decode([[i] for i in range(known)])]
-            special = set(self._tokenizer.all_special_ids)
-            for i in special:
-                if 0 <= i < known:
-                    texts[i] = "\x00special"
-            self._token_text = texts + ["\x00unknown"] * (size - known)
-        return self._token_text
-
-    def _string_masks(self) -> tuple[torch.Tensor, torch.Tensor]:
-        if self._string_banned is None or self._quote_mask is None:
-            texts = self._vocab_text()
-            self._string_banned = torch.tensor(
-                [("\n" in t or "\r" in t or "\\" in t or "\x00" in t or not t) for t in texts]
-            )
-            self._quote_mask = torch.tensor(['"' in t for t in texts])
-        return self._string_banned, self._quote_mask
-
-    def _numeric(self) -> list[tuple[int, str]]:
-        if self._numeric_tokens is None:
-            self._numeric_tokens = [(i, t) for i, t in enumerate(self._vocab_text()) if t and set(t) <= _NUMERIC_CHARS]
-        return self._numeric_tokens
-
-    def _numeric_text(self, token: int) -> str:
-        return self._vocab_text()[token]
-
-    def _ids_starting_with(self, prefix: str) -> torch.Tensor:
-        found = self._prefix_ids.get(prefix)
-        if found is None:
-            ids = [i for i, t in enumerate(self._vocab_text()) if t.startswith(prefix)]
-            found = torch.tensor(ids, dtype=torch.long)
-            self._prefix_ids[prefix] = found
-        return found
+    def _generate_padded(self, payloads: Sequence[tuple[list[int], int]], temperature: float) -> list[tuple[str, int]]:
+        """Several prompts in one `generate`, left-padded (the attention mask hides the padding)."""
+        width = max(len(ids) for ids, _ in payloads)
+        inputs = torch.full((len(payloads), width), self._pad_id, dtype=torch.long)
+        mask = torch.zeros((len(payloads), width), dtype=torch.long)
+        for row, (ids, _) in enumerate(payloads):
+            inputs[row, width - len(ids) :] = torch.tensor(ids)
+            mask[row, width - len(ids) :] = 1
+        config = self._generation_config(max(n for _, n in payloads), temperature)
+        out = self._hf.generate(input_ids=inputs, attention_mask=mask, generation_config=config)
+        results = []
+        for row, (_, max_new) in enumerate(payloads):
+            new = [int(t) for t in out[row, width : width + max_new]]
+            if self._end_id in new:
+                new = new[: new.index(self._end_id)]
+            while new and new[-1] == self._pad_id:
+                new.pop()
+            results.append((str(self._tokenizer.decode(new, skip_special_tokens=True)), len(new)))
+        return results

@@ -81,11 +81,31 @@ class Engine:
             where = ".".join(str(p) for p in errors[0].path) or "input"
             raise InvalidInputError(f"input for {spec.id} does not fit its signature at {where!r}: {errors[0].message}")
 
-    def _ensure_adapter(self, name: str) -> None:
+    def ensure_adapter(self, name: str) -> None:
+        """Make a registered adapter resident in the model (a no-op when it already is)."""
         if self.model.has_adapter(name):
             return
         adapter = self.store.get_adapter(self.workspace_id, name)
         self.model.load_adapter(name, Path(adapter.path))
+
+    def messages_for(self, module_ref: str, inputs: dict[str, Any]) -> list[Message]:
+        """The prompt a call of the module sends to the model (kind and role templates filled with `inputs`)."""
+        spec = self.spec(module_ref)
+        plan = self.store.get_module_plan(self.workspace_id, spec.id)
+        return render_messages(self.catalog.kind(plan.kind), self.catalog.role(plan.agent_role), spec, inputs)
+
+    def route_targets(self, module_ref: str, request_id: str | None = None) -> list[str | None]:
+        """The adapters a call of the module would try, in order (champion or sticky canary, then the fallback
+        chain, up to the static value); `None` stands for the base model."""
+        spec = self.spec(module_ref)
+        route = self.store.get_module_plan(self.workspace_id, spec.id).route
+        chosen = pick_target(route, request_id)
+        targets: list[str | None] = []
+        for step in [chosen, *(t for t in route.fallback if t != chosen)]:
+            if step == STATIC:
+                break
+            targets.append(None if step == BASE else step)
+        return targets
 
     async def _ask(
         self, spec: ModuleSpec, plan: ModulePlan, inputs: dict[str, Any], adapter: str | None
@@ -145,10 +165,10 @@ class Engine:
             adapter = None if step == BASE else step
             try:
                 if adapter:
-                    self._ensure_adapter(adapter)
+                    self.ensure_adapter(adapter)
                 output, totals = await self._ask(spec, plan, inputs, adapter)
             except (ModelError, OutputValidationError, NotFoundError, TimeoutError) as exc:
-                errors.append(f"{step}: {exc or type(exc).__name__}")
+                errors.append(f"{step}: {str(exc) or type(exc).__name__}")
                 continue
             trace = Trace(
                 workspace_id=self.workspace_id,
