@@ -133,6 +133,8 @@ class Policy(Artifact):
     max_retries: int = Field(default=2, ge=0)
     """Extra attempts after an output fails validation; the error is fed back each time."""
     timeout_s: float = Field(default=60.0, gt=0)
+    max_new_tokens: int | None = Field(default=None, ge=1)
+    """Most tokens one answer may take; `None` leaves it to the kind (32 for labels and numbers, 256 else)."""
     static_fallback: bool = True
     """Return the prototype's original static value when every route fails (flagged in the trace)."""
 

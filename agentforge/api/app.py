@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -67,7 +69,12 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
 
 
 def create_app(engine: Engine, *, app_name: str = "agentforge") -> FastAPI:
-    app = FastAPI(title=f"agentforge: {app_name}", version=__version__)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.close()  # the last traces reach the store before the server exits
+
+    app = FastAPI(title=f"agentforge: {app_name}", version=__version__, lifespan=lifespan)
 
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
@@ -134,7 +141,7 @@ def create_app(engine: Engine, *, app_name: str = "agentforge") -> FastAPI:
 
     @app.get("/v1/traces/{trace_id}")
     def get_trace(trace_id: str) -> Trace:
-        return engine.store.get_trace(engine.workspace_id, trace_id)
+        return engine.get_trace(trace_id)
 
     @app.post("/v1/traces/{trace_id}/corrections", status_code=201)
     def correct(trace_id: str, body: CorrectionRequest) -> CorrectionResponse:

@@ -28,11 +28,15 @@ from agentforge.errors import (
 from agentforge.llm.base import Message, Model, ModelRequest, ModelResponse
 from agentforge.runtime.metrics import RuntimeMetrics
 from agentforge.runtime.prompts import output_labels, render_messages
+from agentforge.runtime.trace_writer import TraceWriter
 from agentforge.runtime.validation import check_correction, parse_output, schema_errors
 from agentforge.store import Store
 
 STATIC = "static"
 BASE = "base"
+ROUTE_CACHE_S = 1.0
+"""How long the runtime trusts its copy of specs, plans and routes. Changes made through the engine's own
+store show at once; changes made by another process (a worker promoting an adapter) within this time."""
 
 
 def canary_bucket(request_id: str) -> float:
@@ -63,10 +67,32 @@ class Engine:
         self.workspace_id = workspace_id
         self.catalog = catalog or load_catalog()
         self.metrics = metrics or RuntimeMetrics()
+        self._traces = TraceWriter(store, on_error=self.metrics.trace_write_errors.inc)
+        self._specs: list[ModuleSpec] = []
+        self._plans: dict[str, ModulePlan] = {}
+        self._cached_at = (-1, 0.0)  # (store revision, monotonic time) of the copy
+
+    def _fresh(self) -> None:
+        """Drop the cached specs and plans when the store changed them or they are older than ROUTE_CACHE_S."""
+        revision, at = self._cached_at
+        now = time.monotonic()
+        if revision != self.store.revision or now - at > ROUTE_CACHE_S:
+            self._specs = self.store.list_specs(self.workspace_id)
+            self._plans = {}
+            self._cached_at = (self.store.revision, now)
+
+    def plan(self, module_id: str) -> ModulePlan:
+        """The module's plan with its current route (cached, see ROUTE_CACHE_S)."""
+        self._fresh()
+        found = self._plans.get(module_id)
+        if found is None:
+            found = self._plans[module_id] = self.store.get_module_plan(self.workspace_id, module_id)
+        return found
 
     def spec(self, module_ref: str) -> ModuleSpec:
         """Find a module by its id, or by its function name when that is unique."""
-        specs = self.store.list_specs(self.workspace_id)
+        self._fresh()
+        specs = self._specs
         exact = [s for s in specs if s.id == module_ref]
         matches = exact or [s for s in specs if module_ref in (s.name, s.name.rsplit(".", 1)[-1])]
         if len(matches) == 1:
@@ -91,14 +117,14 @@ class Engine:
     def messages_for(self, module_ref: str, inputs: dict[str, Any]) -> list[Message]:
         """The prompt a call of the module sends to the model (kind and role templates filled with `inputs`)."""
         spec = self.spec(module_ref)
-        plan = self.store.get_module_plan(self.workspace_id, spec.id)
+        plan = self.plan(spec.id)
         return render_messages(self.catalog.kind(plan.kind), self.catalog.role(plan.agent_role), spec, inputs)
 
     def route_targets(self, module_ref: str, request_id: str | None = None) -> list[str | None]:
         """The adapters a call of the module would try, in order (champion or sticky canary, then the fallback
         chain, up to the static value); `None` stands for the base model."""
         spec = self.spec(module_ref)
-        route = self.store.get_module_plan(self.workspace_id, spec.id).route
+        route = self.plan(spec.id).route
         chosen = pick_target(route, request_id)
         targets: list[str | None] = []
         for step in [chosen, *(t for t in route.fallback if t != chosen)]:
@@ -122,7 +148,7 @@ class Engine:
                 adapter=adapter,
                 choices=labels,
                 json_schema=spec.output_schema if kind.output == "json" else None,
-                max_new_tokens=32 if kind.output in ("label", "number") else 256,
+                max_new_tokens=plan.policy.max_new_tokens or (32 if kind.output in ("label", "number") else 256),
             )
             resp = await asyncio.wait_for(self.model.request(req), timeout=plan.policy.timeout_s)
             totals.add(resp, retry=attempt > 0)
@@ -153,7 +179,7 @@ class Engine:
         """Answer one call. `target` forces a route target (`base` or an adapter), as evaluation does."""
         spec = self.spec(module_ref)
         self._check_inputs(spec, inputs)
-        plan = self.store.get_module_plan(self.workspace_id, spec.id)
+        plan = self.plan(spec.id)
         chosen = target or pick_target(plan.route, request_id)
         chain = [chosen] if target else [chosen, *(t for t in plan.route.fallback if t != chosen)]
         started = time.perf_counter()
@@ -196,13 +222,26 @@ class Engine:
             )
         trace.latency_ms = (time.perf_counter() - started) * 1000
         if record:
-            self.store.add_trace(trace)
+            self._traces.submit(trace)
             self.metrics.observe(trace)
         return trace
 
+    def get_trace(self, trace_id: str) -> Trace:
+        """A recorded call, once every trace answered so far is written."""
+        self._traces.flush()
+        return self.store.get_trace(self.workspace_id, trace_id)
+
+    def flush_traces(self) -> None:
+        """Wait until every trace answered so far is committed to the store."""
+        self._traces.flush()
+
+    def close(self) -> None:
+        """Write the last traces and stop the writer (the store stays open: it belongs to the caller)."""
+        self._traces.close()
+
     def correct(self, trace_id: str, value: Any) -> Correction:
         """Store a user's corrected output once it fits the module's output schema; nothing otherwise."""
-        trace = self.store.get_trace(self.workspace_id, trace_id)
+        trace = self.get_trace(trace_id)
         spec = self.store.get_spec(self.workspace_id, trace.module_id)
         check_correction(spec.output_schema, value)
         correction = Correction(

@@ -31,6 +31,9 @@ class RuntimeMetrics:
         self.corrections = Counter(
             "agentforge_corrections", "Corrections stored.", ["workspace", "module"], registry=self.registry
         )
+        self.trace_write_errors = Counter(
+            "agentforge_trace_write_errors", "Traces the store refused (logged with their ids).", registry=self.registry
+        )
 
     def observe(self, trace: Trace) -> None:
         values = (trace.workspace_id, trace.module_id, trace.route.rung.value, trace.route.adapter or "")

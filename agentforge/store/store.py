@@ -6,7 +6,7 @@ one transaction per method; every query is scoped by `workspace_id`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
@@ -46,6 +46,10 @@ from agentforge.store.tables import (
 
 class Store:
     """The durable state of agentforge. Open with `Store.open(url)`; close with `close()` or `with`."""
+
+    revision: int = 0
+    """Bumped by every write through this object that changes specs, plans or routes, so readers that cache
+    them (the runtime) can tell their copy is stale."""
 
     def __init__(self, engine: Engine, url: str) -> None:
         """Use `Store.open(url)`: it creates the engine and migrates the schema."""
@@ -128,6 +132,7 @@ class Store:
     def save_manifest(self, manifest: Manifest) -> None:
         """Upsert the app, its specs and its module plans; a module's route is set from the plan only once."""
         ws, app, now = manifest.workspace_id, manifest.app_name, utcnow()
+        self.revision += 1
         with self._tx(write=True) as session:
             self._touch_workspace(session, ws)
             session.merge(rows.app_row(manifest))
@@ -179,6 +184,7 @@ class Store:
 
     def set_route(self, workspace_id: str, module_id: str, route: Route) -> None:
         """Replace the module's current route. NotFoundError if the module has no plan."""
+        self.revision += 1
         with self._tx(write=True) as session:
             if session.get(ModulePlanRow, (workspace_id, module_id)) is None:
                 raise NotFoundError(f"no plan for module {module_id!r} in workspace {workspace_id!r}")
@@ -187,9 +193,14 @@ class Store:
     # ------------------------------------------------------------------- traces, corrections
 
     def add_trace(self, trace: Trace) -> None:
+        self.add_traces([trace])
+
+    def add_traces(self, traces: Sequence[Trace]) -> None:
+        """Several traces in one transaction (one commit, one fsync): how the runtime's trace writer groups them."""
         with self._tx(write=True) as session:
-            self._touch_workspace(session, trace.workspace_id)
-            session.add(rows.trace_row(trace))
+            for workspace_id in dict.fromkeys(t.workspace_id for t in traces):
+                self._touch_workspace(session, workspace_id)
+            session.add_all([rows.trace_row(trace) for trace in traces])
 
     def get_trace(self, workspace_id: str, trace_id: str) -> Trace:
         with self._tx() as session:

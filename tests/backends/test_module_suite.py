@@ -58,7 +58,7 @@ def test_extraction_validates_or_is_the_flagged_fallback(engine: Engine) -> None
                 assert trace.route.rung is Rung.STATIC and trace.error
             else:
                 jsonschema.validate(trace.output, schema)
-            assert engine.store.get_trace(engine.workspace_id, trace.id).output == trace.output
+            assert engine.get_trace(trace.id).output == trace.output
 
     asyncio.run(run())
 

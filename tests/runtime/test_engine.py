@@ -25,7 +25,7 @@ def test_label_module_asks_with_the_label_set(app_store: Store) -> None:
     assert trace.output in INTENTS
     assert model.requests[-1].choices == INTENTS
     assert trace.route.rung is Rung.BASE
-    assert app_store.get_trace("default", trace.id).output == trace.output
+    assert engine.get_trace(trace.id).output == trace.output
 
 
 def test_invalid_json_is_retried_with_the_error_fed_back(app_store: Store) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from agentforge.artifacts import JsonSchema
 from agentforge.errors import ModelError, NotFoundError
 from agentforge.llm.base import Message, Model, ModelRequest, ModelResponse
 from agentforge.runtime.engine import Engine
@@ -35,6 +36,7 @@ async def answer(
     request_id: str | None,
     max_new_tokens: int,
     temperature: float,
+    json_schema: JsonSchema | None = None,
 ) -> ModelResponse:
     """One completion: with a module, through its route (champion or canary adapter, then the fallback chain
     down to the base model); else from `adapter` (or the base model) directly."""
@@ -47,7 +49,11 @@ async def answer(
             if target is not None and engine is not None:
                 engine.ensure_adapter(target)
             request = ModelRequest(
-                messages=list(messages), adapter=target, max_new_tokens=max_new_tokens, temperature=temperature
+                messages=list(messages),
+                adapter=target,
+                json_schema=json_schema,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
             )
             return await model.request(request)
         except (ModelError, NotFoundError) as exc:
