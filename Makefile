@@ -1,8 +1,9 @@
 VENV ?= .venv
 VLLM_VENV ?= .venv-vllm
+CREWAI_VENV ?= .venv-crewai
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-vllm demo test lint
+.PHONY: setup setup-vllm setup-crewai demo test lint
 
 setup: $(VENV)/.installed
 
@@ -15,6 +16,12 @@ setup-vllm: $(VLLM_VENV)/.installed
 $(VLLM_VENV)/.installed: scripts/setup_vllm.sh
 	VLLM_VENV=$(VLLM_VENV) bash scripts/setup_vllm.sh
 
+## CrewAI in its own virtualenv (it pins ~90 packages of its own), for the CrewAI bridge test.
+setup-crewai: $(CREWAI_VENV)/.installed
+
+$(CREWAI_VENV)/.installed: scripts/setup_crewai.sh pyproject.toml
+	CREWAI_VENV=$(CREWAI_VENV) bash scripts/setup_crewai.sh
+
 ## The main job: scan → plan → build → serve → replay traffic with corrections → retrain → compare.
 demo: setup
 	$(BIN)/agentforge dynamize sample_apps/support_desk --out out/support_desk --replace --report report.json
@@ -25,5 +32,5 @@ lint: setup
 	$(BIN)/mypy agentforge
 
 ## The whole test suite, lint and types included (what CI runs).
-test: lint setup-vllm
+test: lint setup-vllm setup-crewai
 	$(BIN)/pytest

@@ -9,6 +9,6 @@ PIP_FLAGS=(--quiet --disable-pip-version-check)
 pip_install() { "$VENV/bin/pip" install "${PIP_FLAGS[@]}" "$@" 2> >(grep -v "^WARNING: Location" >&2); }
 
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-pip_install -e . "crewai==$CREWAI_VERSION"
+pip_install -e . "crewai==$CREWAI_VERSION" pytest
 "$VENV/bin/python" -c "import crewai, agentforge; print('crewai', crewai.__version__)"
 touch "$VENV/.installed"
