@@ -132,19 +132,26 @@ def serve(
     api_key_env: Annotated[
         str | None, typer.Option(help="Environment variable holding the API key, e.g. OPENAI_API_KEY.")
     ] = None,
+    fallback_backend: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Another back end, KIND:MODEL[@URL] (repeatable); routes reach it as the target `backend:KIND`."
+        ),
+    ] = None,
 ) -> None:
     """Serve a built app's modules over HTTP (invoke, traces, corrections, /metrics, /health)."""
     import uvicorn
 
     from agentforge.api import create_app
-    from agentforge.cli.models import open_model
+    from agentforge.cli.models import open_fallbacks, open_model
     from agentforge.runtime import Engine
     from agentforge.runtime.host import open_app
 
     try:
         opened = open_app(app_dir, store)
         chosen = open_model(console, backend=backend, backend_url=backend_url, model=model, api_key_env=api_key_env)
-        engine = Engine(opened.store, chosen, workspace_id=opened.manifest.workspace_id)
+        others = open_fallbacks(console, fallback_backend or [])
+        engine = Engine(opened.store, chosen, workspace_id=opened.manifest.workspace_id, backends=others)
     except AgentforgeError as exc:
         raise _fail(exc) from exc
     console.print(f"serving {opened.manifest.app_name} on http://{host}:{port} with {chosen.name}")

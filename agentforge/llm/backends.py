@@ -50,6 +50,18 @@ class BackendConfig(BaseModel):
         return f"{self.kind}:{self.model}" + (f" at {self.url}" if self.url else "")
 
     @classmethod
+    def parse(cls, spec: str) -> BackendConfig:
+        """`KIND:MODEL[@URL]`, e.g. `openai:gpt-4o-mini`, `vllm:smollm2-135m-instruct@http://gpu:8000/v1`."""
+        kind, sep, rest = spec.partition(":")
+        if not sep or not rest:
+            raise ConfigError(f"a back end is written KIND:MODEL[@URL], e.g. openai:gpt-4o-mini; got {spec!r}")
+        model, _, url = rest.partition("@http")
+        try:
+            return cls.model_validate({"kind": kind, "model": model, "base_url": ("http" + url) if url else None})
+        except ValueError as exc:
+            raise ConfigError(f"invalid back end {spec!r}: {exc}") from exc
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: str | None) -> BackendConfig:
         """The environment's settings, with every non-None override (a command-line option) on top."""
         env = os.environ if env is None else env

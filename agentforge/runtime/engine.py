@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ from agentforge.store import Store
 
 STATIC = "static"
 BASE = "base"
+BACKEND_PREFIX = "backend:"
+"""A route target `backend:NAME` is the base model of another back end given to the engine (`backends=`)."""
 ROUTE_CACHE_S = 1.0
 """How long the runtime trusts its copy of specs, plans and routes. Changes made through the engine's own
 store show at once; changes made by another process (a worker promoting an adapter) within this time."""
@@ -61,9 +64,12 @@ class Engine:
         workspace_id: str = DEFAULT_WORKSPACE,
         catalog: Catalog | None = None,
         metrics: RuntimeMetrics | None = None,
+        backends: Mapping[str, Model] | None = None,
     ) -> None:
         self.store = store
         self.model = model
+        self.backends = dict(backends or {})
+        """Other back ends a route can fall back on, by name (route target `backend:NAME`)."""
         self.workspace_id = workspace_id
         self.catalog = catalog or load_catalog()
         self.metrics = metrics or RuntimeMetrics()
@@ -130,11 +136,24 @@ class Engine:
         for step in [chosen, *(t for t in route.fallback if t != chosen)]:
             if step == STATIC:
                 break
-            targets.append(None if step == BASE else step)
+            if not step.startswith(BACKEND_PREFIX):
+                targets.append(None if step == BASE else step)
         return targets
 
+    def _model_for(self, step: str) -> tuple[Model, str | None]:
+        """(the model that answers a route step, the adapter it uses)."""
+        if step.startswith(BACKEND_PREFIX):
+            name = step.removeprefix(BACKEND_PREFIX)
+            if name not in self.backends:
+                raise NotFoundError(f"no back end named {name!r} is configured (route target {step!r})")
+            return self.backends[name], None
+        if step == BASE:
+            return self.model, None
+        self.ensure_adapter(step)
+        return self.model, step
+
     async def _ask(
-        self, spec: ModuleSpec, plan: ModulePlan, inputs: dict[str, Any], adapter: str | None
+        self, spec: ModuleSpec, plan: ModulePlan, inputs: dict[str, Any], adapter: str | None, model: Model
     ) -> tuple[Any, ModuleResponseTotals]:
         kind = self.catalog.kind(plan.kind)
         role = self.catalog.role(plan.agent_role)
@@ -150,7 +169,7 @@ class Engine:
                 json_schema=spec.output_schema if kind.output == "json" else None,
                 max_new_tokens=plan.policy.max_new_tokens or (32 if kind.output in ("label", "number") else 256),
             )
-            resp = await asyncio.wait_for(self.model.request(req), timeout=plan.policy.timeout_s)
+            resp = await asyncio.wait_for(model.request(req), timeout=plan.policy.timeout_s)
             totals.add(resp, retry=attempt > 0)
             try:
                 return parse_output(kind, spec.output_schema, resp.text), totals
@@ -188,11 +207,9 @@ class Engine:
         for step in chain:
             if step == STATIC:
                 break
-            adapter = None if step == BASE else step
             try:
-                if adapter:
-                    self.ensure_adapter(adapter)
-                output, totals = await self._ask(spec, plan, inputs, adapter)
+                model, adapter = self._model_for(step)
+                output, totals = await self._ask(spec, plan, inputs, adapter, model)
             except (ModelError, OutputValidationError, NotFoundError, TimeoutError) as exc:
                 errors.append(f"{step}: {str(exc) or type(exc).__name__}")
                 continue

@@ -1,4 +1,7 @@
-"""Per-module, per-route Prometheus metrics, on a registry owned by one runtime (no global state)."""
+"""Per-module, per-route Prometheus metrics, on a registry owned by one runtime (no global state).
+
+A route is the (model, adapter) pair that answered: with several back ends (a fallback on a hosted API, say)
+each one's calls, errors, tokens and latency are counted apart."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from agentforge.artifacts import Trace
 class RuntimeMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        labels = ["workspace", "module", "rung", "adapter"]
+        labels = ["workspace", "module", "model", "rung", "adapter"]
+        """A route is the model and adapter that answered; `rung` says which step of the route it was."""
         self.calls = Counter("agentforge_calls", "Module invocations.", labels, registry=self.registry)
         self.errors = Counter("agentforge_errors", "Invocations that failed.", labels, registry=self.registry)
         self.fallbacks = Counter(
@@ -36,7 +40,8 @@ class RuntimeMetrics:
         )
 
     def observe(self, trace: Trace) -> None:
-        values = (trace.workspace_id, trace.module_id, trace.route.rung.value, trace.route.adapter or "")
+        route = trace.route
+        values = (trace.workspace_id, trace.module_id, route.model, route.rung.value, route.adapter or "")
         self.calls.labels(*values).inc()
         self.latency.labels(*values).observe(trace.latency_ms / 1000)
         self.tokens.labels(*values, "prompt").inc(trace.prompt_tokens)

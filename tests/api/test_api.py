@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -68,4 +69,8 @@ def test_bad_input_is_422(client: httpx.Client) -> None:
 def test_metrics_exposes_calls(client: httpx.Client) -> None:
     client.post("/v1/invoke", json={"module": "classify", "input": {"message": "hi"}})
     text = client.get("/metrics").text
-    assert 'agentforge_calls_total{adapter="",module="app/ai.py::classify",rung="base",workspace="default"} 1.0' in text
+    assert re.search(
+        r'agentforge_calls_total\{adapter="",model="[^"]+",module="app/ai.py::classify",rung="base",'
+        r'workspace="default"\} 1.0',
+        text,
+    )

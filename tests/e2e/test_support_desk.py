@@ -31,7 +31,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _counter(metrics: str, name: str, module: str, rung: str) -> float:
-    pattern = rf'{name}\{{adapter="",module="{re.escape(module)}",rung="{rung}",workspace="default"\}} ([0-9.]+)'
+    labels = rf'adapter="",model="[^"]*",module="{re.escape(module)}",rung="{rung}",workspace="default"'
+    pattern = rf"{name}\{{{labels}\}} ([0-9.]+)"
     found = re.search(pattern, metrics)
     return float(found.group(1)) if found else 0.0
 

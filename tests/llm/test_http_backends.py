@@ -118,3 +118,12 @@ def test_backend_config_from_env_and_options(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("MY_KEY", "sk-1")
     remote = open_backend(BackendConfig(kind="vllm", model="m"), Paths(home=Path("/tmp")))
     assert isinstance(remote, OpenAICompatModel) and remote.base_url == "http://127.0.0.1:8000/v1"
+
+
+def test_backend_specs_parse() -> None:
+    config = BackendConfig.parse("vllm:smollm2-135m-instruct@http://gpu:8000/v1")
+    assert (config.kind, config.model, config.url) == ("vllm", "smollm2-135m-instruct", "http://gpu:8000/v1")
+    assert BackendConfig.parse("openai:gpt-4o-mini").url == "https://api.openai.com/v1"
+    for bad in ("openai", "tpu:x", "local:m@http://x"):
+        with pytest.raises(ConfigError):
+            BackendConfig.parse(bad)

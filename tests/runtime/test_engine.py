@@ -115,4 +115,28 @@ def test_metrics_count_calls_and_fallbacks(app_store: Store) -> None:
     run_sync(engine.invoke("extract", {"message": "x"}))
 
     text = generate_latest(engine.metrics.registry).decode()
-    assert 'agentforge_static_fallbacks_total{adapter="",module="app/ai.py::extract"' in text
+    assert 'agentforge_static_fallbacks_total{adapter="",model="static",module="app/ai.py::extract"' in text
+
+
+def test_route_falls_back_to_another_back_end_and_metrics_keep_routes_apart(app_store: Store) -> None:
+    from agentforge.errors import ModelUnavailableError
+
+    def down(_: ModelRequest) -> str:
+        raise ModelUnavailableError("primary is down")
+
+    module = "app/ai.py::draft"
+    app_store.set_route("default", module, Route(champion="base", fallback=["backend:hosted", "static"]))
+    hosted = FunctionModel(lambda _: "Sorry to hear that, here is what to do.", name="hosted")
+    engine = Engine(app_store, FunctionModel(down, name="primary"), backends={"hosted": hosted})
+    trace = run_sync(engine.invoke("draft", {"message": "card lost"}))
+    assert (trace.route.model, trace.route.rung) == ("hosted", Rung.BASE)
+    assert trace.output == "Sorry to hear that, here is what to do."
+    assert trace.error is not None and "primary is down" in trace.error
+    assert engine.route_targets(module) == [None]  # bridges follow the engine's own model only
+
+    app_store.set_route("default", module, Route(champion="base", fallback=["backend:missing", "static"]))
+    trace = run_sync(engine.invoke("draft", {"message": "card lost"}))
+    assert trace.fallback_used and trace.error is not None and "no back end named 'missing'" in trace.error
+    text = generate_latest(engine.metrics.registry).decode()
+    assert 'agentforge_calls_total{adapter="",model="hosted",module="app/ai.py::draft",rung="base"' in text
+    assert 'agentforge_calls_total{adapter="",model="static",module="app/ai.py::draft",rung="static"' in text
