@@ -88,6 +88,8 @@ def open_backend(config: BackendConfig, paths: Paths) -> Model:
         key = os.environ.get(config.api_key_env)
         if not key:
             raise ConfigError(f"the API key variable {config.api_key_env} is not set")
+    elif config.kind == "openai":
+        key = os.environ.get("OPENAI_API_KEY")  # the variable every OpenAI client reads by default
     if config.kind == "local":
         from agentforge.llm.local import LocalModel
 
