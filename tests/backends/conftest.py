@@ -1,5 +1,6 @@
 """Back ends for the shared module suite: the library's fake, the local model, and vLLM's CPU build serving
-the same weights. The adapter is trained here, for real, so both real back ends answer with the same LoRA."""
+the same weights, spoken to both as vLLM and as a hosted OpenAI-style API would be. The adapter is trained
+here, for real, so both real back ends answer with the same LoRA."""
 
 from __future__ import annotations
 
@@ -104,6 +105,7 @@ def vllm_url(suite_local_model: LocalModel, tmp_path_factory: pytest.TempPathFac
         pytest.param("fake"),
         pytest.param("local", marks=pytest.mark.slow),
         pytest.param("vllm", marks=[pytest.mark.slow, pytest.mark.vllm]),
+        pytest.param("openai-api", marks=[pytest.mark.slow, pytest.mark.vllm]),
     ]
 )
 def backend(request: pytest.FixtureRequest) -> Model:
@@ -115,7 +117,8 @@ def backend(request: pytest.FixtureRequest) -> Model:
     from agentforge.llm.openai_compat import OpenAICompatModel
 
     url: str = request.getfixturevalue("vllm_url")
-    return OpenAICompatModel(url, local.name, flavor="vllm")
+    # "openai-api": the same server spoken to as a hosted OpenAI-style API (response_format, no adapters)
+    return OpenAICompatModel(url, local.name, flavor="vllm" if request.param == "vllm" else "openai")
 
 
 __all__ = ["ADAPTER_LABEL", "INTENTS", "TrainedAdapter", "messages"]
