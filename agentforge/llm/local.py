@@ -64,6 +64,7 @@ LABEL_BATCH_CACHE_TOKENS = 4096
 most this many tokens (~190 MB for SmolLM2-135M). Up to 4096 / prompt-length labels go in one pass."""
 
 SAMPLING_TOP_P = 0.95
+_UNKNOWN = "\x00unknown"
 GENERATE_MAX_BATCH = 16
 """At most this many free-generation requests share one batched pass."""
 
@@ -95,6 +96,9 @@ class LocalModel(GuidedDecoding):
         self._adapters: dict[str, str] = {}  # public name -> PEFT adapter name
         self._adapter_paths: dict[str, Path] = {}
         self._adapter_seq = 0
+        self._lora_layers: list[Any] = []
+        self._active: str | None = None
+        """The PEFT adapter the layers compute with (None: the base model), or `_UNKNOWN`."""
         self._lock = threading.Lock()
         self._batcher = MicroBatcher(self._generate_batch, max_batch=GENERATE_MAX_BATCH)
 
@@ -226,6 +230,11 @@ class LocalModel(GuidedDecoding):
                 raise ModelError(f"could not load adapter {name!r} from {path}: {e}") from e
             self._adapters[name] = internal
             self._adapter_paths[name] = path
+            from peft.tuners.tuners_utils import BaseTunerLayer
+
+            # the LoRA layers, found once: a switch then touches only them, not every module of the model
+            self._lora_layers = [m for m in self._peft.modules() if isinstance(m, BaseTunerLayer)]
+            self._active = _UNKNOWN  # loading may have changed which adapter PEFT has active
 
     def has_adapter(self, name: str) -> bool:
         return name in self._adapters
@@ -237,17 +246,24 @@ class LocalModel(GuidedDecoding):
 
     @contextmanager
     def _use_adapter(self, adapter: str | None) -> Iterator[None]:
-        if adapter is None:
-            if self._peft is None:
-                yield
-            else:
-                with self._peft.disable_adapter():
-                    yield
-            return
-        internal = self._adapters.get(adapter)
-        if internal is None or self._peft is None:
-            raise ModelError(f"adapter {adapter!r} is not loaded in model {self._name}")
-        self._peft.set_adapter(internal)
+        """Make `adapter` (None: the base model) the one the model computes with, for this request.
+
+        The choice stays in place after the request, so consecutive requests for the same adapter switch
+        nothing; a switch sets the cached LoRA layers directly, in inference mode (no gradients touched)."""
+        internal = None
+        if adapter is not None:
+            internal = self._adapters.get(adapter)
+            if internal is None or self._peft is None:
+                raise ModelError(f"adapter {adapter!r} is not loaded in model {self._name}")
+        if self._peft is not None and internal != self._active:
+            for layer in self._lora_layers:
+                if internal is None:
+                    layer.enable_adapters(False)
+                    continue
+                if layer.disable_adapters:
+                    layer.enable_adapters(True)
+                layer.set_adapter(internal, inference_mode=True)
+            self._active = internal
         yield
 
     # --- requests ------------------------------------------------------------------------------------
