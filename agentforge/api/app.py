@@ -103,6 +103,7 @@ def create_app(engine: Engine, *, app_name: str = "agentforge") -> FastAPI:
             "app": app_name,
             "workspace": engine.workspace_id,
             "model": engine.model.name,
+            "backend": type(engine.model).__name__,
             "modules": len(engine.store.list_specs(engine.workspace_id)),
         }
 
