@@ -3,10 +3,12 @@
     python bench/scan.py [--py-mb 50] [--js-mb 10]
 
 The corpus is copied from the installed packages (the venv's site-packages for Python; site-packages and
-node's global module folders for JS/TS) into a temporary folder; nothing is downloaded. Timings are the
-best of 3 runs (the machine may be shared); throughputs are measured on exactly the bytes the scanner's
-discovery reads (test folders, oversized, binary and minified files are left out the same way for both).
-The last line printed is one JSON object with every figure.
+node's global module folders for JS/TS) into a temporary folder. When those hold fewer JS/TS bytes than
+`--js-mb`, a pinned set of real npm packages (`NPM_PACKAGES`, exact versions) is installed once into a
+persistent cache folder (`--npm-cache`, reused by later runs; install scripts never run) and copied from
+there. Timings are the best of 3 runs (the machine may be shared); throughputs are measured on exactly the
+bytes the scanner's discovery reads (test folders, oversized, binary and minified files are left out the
+same way for both). The last line printed is one JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sysconfig
 import tempfile
@@ -31,9 +32,20 @@ from tree_sitter import Language, Parser, Tree
 import agentforge.scan.cache as cache_module
 from agentforge.scan import scan_repo
 from agentforge.scan.registry import Registry
-from agentforge.scan.walk import SKIPPED_DIRS, TEST_DIRS, discover
+from agentforge.scan.walk import (
+    BINARY_PROBE_BYTES,
+    MAX_LINE_CHARS,
+    MINIFIED_SUFFIXES,
+    SKIPPED_DIRS,
+    TEST_DIRS,
+    discover,
+)
 
 MAX_FILE_BYTES = 1_000_000
+NPM_PACKAGES = ("rxjs@7.8.2", "lodash@4.17.21", "ramda@0.29.1", "three@0.160.0", "date-fns@3.6.0")
+"""Hand-written JS/TS in many mid-sized files (TypeScript sources first), in the order the corpus is
+filled from them; exact versions, so every machine measures the same code."""
+DEFAULT_NPM_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "agentforge" / "bench-npm"
 REPEAT = 3
 GRAMMARS = {
     ".py": Language(tree_sitter_python.language()),
@@ -57,6 +69,30 @@ def _node_roots() -> list[Path]:
     return list(dict.fromkeys(r for r in roots if r.is_dir()))
 
 
+def npm_sources(cache: Path) -> tuple[list[Path], str]:
+    """The pinned packages' folders under `cache` (installed there first when any is missing or at another
+    version), and how they were obtained; no folders when npm is unavailable or the install fails."""
+    folders = [cache / "node_modules" / spec.rpartition("@")[0] for spec in NPM_PACKAGES]
+    if all(_version(f) == spec.rpartition("@")[2] for f, spec in zip(folders, NPM_PACKAGES, strict=True)):
+        return folders, "reused"
+    cache.mkdir(parents=True, exist_ok=True)
+    command = ["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefix", str(cache)]
+    try:
+        done = subprocess.run([*command, *NPM_PACKAGES], capture_output=True, text=True, timeout=600, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return [], f"npm unavailable ({exc})"
+    if done.returncode != 0:
+        return [], f"npm install failed ({(done.stderr.strip().splitlines() or ['no message'])[-1]})"
+    return [f for f in folders if f.is_dir()], "installed now"
+
+
+def _version(folder: Path) -> str | None:
+    try:
+        return str(json.loads((folder / "package.json").read_text(encoding="utf-8"))["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _candidates(base: Path, suffixes: tuple[str, ...]) -> Iterator[tuple[Path, str]]:
     for dirpath, dirnames, filenames in os.walk(base):
         dirnames.sort()
@@ -75,19 +111,27 @@ def _scannable(rel: str) -> bool:
 def build_corpus(
     dest: Path, sources: list[Path], suffixes: tuple[str, ...], cap: int, wanted: Callable[[str], bool]
 ) -> int:
+    """Copy files from `sources` into `dest` until `cap` bytes; only files discovery will read count."""
     copied = 0
     for i, base in enumerate(sources):
         for path, rel in _candidates(base, suffixes):
+            if copied >= cap:
+                return copied
             rel = f"src{i}/" + rel.replace("node_modules/", "nm/")
-            if copied >= cap or not _scannable(rel) or not wanted(rel):
+            if not _scannable(rel) or not wanted(rel):
                 continue
             try:
                 size = path.stat().st_size
                 if path.is_symlink() or size > MAX_FILE_BYTES:
                     continue
+                source = path.read_bytes()
+                if b"\0" in source[:BINARY_PROBE_BYTES] or (
+                    rel.endswith(MINIFIED_SUFFIXES) and max(map(len, source.split(b"\n"))) > MAX_LINE_CHARS
+                ):
+                    continue  # binary or minified: discovery skips it, so it must not count towards the cap
                 target = dest / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
+                target.write_bytes(source)
                 copied += size
             except OSError:
                 continue
@@ -121,6 +165,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--py-mb", type=float, default=50.0, help="Python bytes to copy (MB); default 50")
     ap.add_argument("--js-mb", type=float, default=10.0, help="JS/TS bytes to copy (MB); default 10")
+    ap.add_argument(
+        "--npm-cache", type=Path, default=DEFAULT_NPM_CACHE, help=f"pinned npm packages' folder; {DEFAULT_NPM_CACHE}"
+    )
     args = ap.parse_args()
     registry = Registry()
     site = Path(sysconfig.get_paths()["purelib"])
@@ -135,11 +182,24 @@ def main() -> None:
         py_root.mkdir()
         js_root.mkdir()
         copied_py = build_corpus(py_root, [site], (".py",), int(args.py_mb * 1e6), is_py)
-        copied_js = build_corpus(js_root, [site, *node], js_suffixes, int(args.js_mb * 1e6), is_js)
+        js_cap = int(args.js_mb * 1e6)
+        copied_js = build_corpus(js_root, [site, *node], js_suffixes, js_cap, is_js)
         print(f"corpus: {copied_py / 1e6:.1f} MB of .py from {site}")
         print(
             f"corpus: {copied_js / 1e6:.1f} MB of .js/.ts from {site} and {', '.join(map(str, node)) or 'no node lib'}"
         )
+        copied_npm, npm_how = 0, "not needed"
+        if copied_js < js_cap:
+            folders, npm_how = npm_sources(args.npm_cache)
+            copied_npm = build_corpus(js_root / "npm", folders, js_suffixes, js_cap - copied_js, is_js)
+            print(
+                f"corpus: {copied_npm / 1e6:.1f} MB of .js/.ts from pinned npm packages {' '.join(NPM_PACKAGES)} "
+                f"in {args.npm_cache} ({npm_how})"
+            )
+            if copied_js + copied_npm < js_cap:
+                print(f"corpus: only {(copied_js + copied_npm) / 1e6:.1f} MB of JS/TS (wanted {args.js_mb:g} MB)")
+        figures["npm"] = {"cache": str(args.npm_cache), "packages": list(NPM_PACKAGES), "how": npm_how}
+        figures["npm"]["mb"] = round(copied_npm / 1e6, 2)
 
         for name, root, wanted in (("py", py_root, is_py), ("js", js_root, is_js)):
             parse_s, nbytes, nfiles = raw_parse_seconds(root, wanted)

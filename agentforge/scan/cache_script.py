@@ -23,7 +23,7 @@ import agentforge.scan.cache as store
 from agentforge.artifacts import ModuleSpec
 from agentforge.scan.budget import FileClock, judge_sites
 from agentforge.scan.cache import Entry, link, stub_tables
-from agentforge.scan.extractor import SourceFile
+from agentforge.scan.extractor import SourceFile, first_error_line
 from agentforge.scan.javascript.detect import FileFacts, Site, detect, facts, sites
 from agentforge.scan.javascript.extractor import ScriptExtractor, _target
 from agentforge.scan.javascript.syntax import descendants, grammar_for, text
@@ -148,7 +148,7 @@ class ScriptPipeline:
         rel, root = parsed.file.rel, parsed.root
         judged = _Judged(facts(rel, root))
         if root.has_error:
-            line = next((n.start_point.row + 1 for n in descendants(root) if n.is_error or n.is_missing), 1)
+            line = first_error_line(root)
             judged.file_warnings.append(f"syntax error near line {line}; definitions in the broken region are skipped")
         warn = judged.judge_warnings.append
 

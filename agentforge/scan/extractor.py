@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from tree_sitter import Node
+
 from agentforge.artifacts import Language, ModuleSpec, ScanWarning
 
 
@@ -45,6 +47,18 @@ class LanguageExtractor(Protocol):
         ...
 
     def extract(self, files: Sequence[SourceFile]) -> Extraction: ...
+
+
+def first_error_line(root: Node) -> int:
+    """The 1-based line of the first ERROR or MISSING node in source order (1 when none is found). Only
+    subtrees that report an error are entered, so a broken file costs its error path, not a full walk."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            return node.start_point.row + 1
+        stack.extend(reversed([c for c in node.children if c.has_error]))
+    return 1
 
 
 def fill_called_by(specs: Sequence[ModuleSpec]) -> None:

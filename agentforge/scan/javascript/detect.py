@@ -22,7 +22,11 @@ MARKER = re.compile(r"(//|/\*)\s*(@agentforge\b|agentforge:\s*dynamic\b)", re.IG
 TODO = re.compile(r"\b(TODO|FIXME)\b")
 PLACEHOLDER = re.compile(r"lorem ipsum|coming soon|placeholder|will get back to you|\bTBD\b", re.IGNORECASE)
 MOCK_NAME = re.compile(r"^_?((MOCK|FAKE|SAMPLE)_[A-Z0-9_]+|(mock|fake)[A-Z0-9]\w*)$")
+MOCK_HINT = re.compile(rb"MOCK_|FAKE_|SAMPLE_|mock|fake")
+"""ASCII every `MOCK_NAME` match contains: source without it names no mock collection."""
 NOT_IMPLEMENTED = re.compile(r"not (yet )?implemented|\bTODO\b|\bstub\b", re.IGNORECASE)
+STUB_ENDINGS = (None, "return_statement", "throw_statement")
+"""The last statement of a stub's block body (None: an empty body); every other ending is real code."""
 FUNCTIONS = ("function_declaration", "generator_function_declaration", "function_expression", "arrow_function")
 
 
@@ -39,29 +43,49 @@ class Site:
 
 @dataclass(slots=True)
 class FileFacts:
+    """A file's module-level names, read on first use: only stubs ask, and most files hold none."""
+
     rel: str
     root: Node
-    constants: dict[str, Node] = field(default_factory=dict)
-    """Module-level `const NAME = <expr>` values."""
-    imports: set[str] = field(default_factory=set)
+    mentions_marker: bool = True
+    """False when the file never spells `agentforge` (any case): none of its comments can be a marker."""
+    _names: tuple[dict[str, Node], set[str]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def constants(self) -> dict[str, Node]:
+        """Module-level `const NAME = <expr>` values."""
+        return self._read()[0]
+
+    @property
+    def imports(self) -> set[str]:
+        return self._read()[1]
+
+    def _read(self) -> tuple[dict[str, Node], set[str]]:
+        if self._names is None:
+            constants: dict[str, Node] = {}
+            imports: set[str] = set()
+            for stmt in self.root.named_children:
+                decl = stmt.child_by_field_name("declaration") if stmt.type == "export_statement" else stmt
+                if decl is not None and decl.type in ("lexical_declaration", "variable_declaration"):
+                    for d in decl.named_children:
+                        name, value = d.child_by_field_name("name"), d.child_by_field_name("value")
+                        if d.type == "variable_declarator" and name is not None and value is not None:
+                            constants[text(name)] = value
+                if stmt.type == "import_statement":
+                    imports |= {text(n) for n in descendants(stmt) if n.type == "identifier"}
+            self._names = constants, imports
+        return self._names
 
 
 def facts(rel: str, root: Node) -> FileFacts:
-    out = FileFacts(rel, root)
-    for stmt in root.named_children:
-        decl = stmt.child_by_field_name("declaration") if stmt.type == "export_statement" else stmt
-        if decl is not None and decl.type in ("lexical_declaration", "variable_declaration"):
-            for d in decl.named_children:
-                name, value = d.child_by_field_name("name"), d.child_by_field_name("value")
-                if d.type == "variable_declarator" and name is not None and value is not None:
-                    out.constants[text(name)] = value
-        if stmt.type == "import_statement":
-            out.imports |= {text(n) for n in descendants(stmt) if n.type == "identifier"}
-    return out
+    return FileFacts(rel, root, b"agentforge" in (root.text or b"").lower())
 
 
 def sites(rel: str, root: Node) -> list[Site]:
+    """The file's top-level functions and class methods, less those that cannot be stubs (a block body not
+    ending in `return` or `throw`, in a file where no comment can mark it dynamic)."""
     found: list[Site] = []
+    mentions = b"agentforge" in (root.text or b"").lower()
     for stmt in root.named_children:
         outer = stmt
         decl = stmt
@@ -69,26 +93,29 @@ def sites(rel: str, root: Node) -> list[Site]:
             decl = stmt.child_by_field_name("declaration") or stmt.child_by_field_name("value") or stmt
         if decl.type in FUNCTIONS:
             name = decl.child_by_field_name("name")
-            _add(found, rel, text(name) if name is not None else "default", decl, outer)
+            _add(found, rel, text(name) if name is not None else "default", decl, outer, mentions)
         elif decl.type in ("lexical_declaration", "variable_declaration"):
             for d in decl.named_children:
                 value, name = d.child_by_field_name("value"), d.child_by_field_name("name")
                 if value is not None and name is not None and value.type in FUNCTIONS:
-                    _add(found, rel, text(name), value, outer)
+                    _add(found, rel, text(name), value, outer, mentions)
         elif decl.type in ("class_declaration", "abstract_class_declaration", "class"):
             cls = text(decl.child_by_field_name("name")) or "default"
             body = decl.child_by_field_name("body")
             for member in body.named_children if body is not None else []:
                 method = member.child_by_field_name("name")
                 if member.type == "method_definition" and method is not None and text(method) != "constructor":
-                    _add(found, rel, f"{cls}.{text(method)}", member, member)
+                    _add(found, rel, f"{cls}.{text(method)}", member, member, mentions)
     return found
 
 
-def _add(found: list[Site], rel: str, name: str, node: Node, outer: Node) -> None:
+def _add(found: list[Site], rel: str, name: str, node: Node, outer: Node, mentions: bool) -> None:
     body = node.child_by_field_name("body")
-    if body is not None:
-        found.append(Site(rel, name, node, outer, body))
+    if body is None:
+        return
+    if not mentions and body.type == "statement_block" and _last_statement_type(body) not in STUB_ENDINGS:
+        return  # real code, and nothing marks it dynamic: `detect` would pass it by
+    found.append(Site(rel, name, node, outer, body))
 
 
 def is_async(site: Site) -> bool:
@@ -124,7 +151,7 @@ def _reason(code: str, detail: str, confidence: float) -> DetectionReason:
 
 def detect(site: Site, file: FileFacts) -> Detection | None:
     marker = None
-    if any(MARKER.search(text(c)) for c in comments_above(site.outer)):
+    if file.mentions_marker and any(MARKER.search(text(c)) for c in comments_above(site.outer)):
         marker = _reason("explicit_marker", "An `// agentforge: dynamic` comment marks the function.", 1.0)
     found = _body(site, file)
     if found is None:
@@ -137,10 +164,20 @@ def _statements(body: Node) -> list[Node]:
     return [s for s in body.named_children if s.type not in ("comment", "empty_statement")]
 
 
+def _last_statement_type(body: Node) -> str | None:
+    for i in range(body.named_child_count - 1, -1, -1):
+        child = body.named_child(i)
+        if child is not None and child.type not in ("comment", "empty_statement"):
+            return child.type
+    return None
+
+
 def _body(site: Site, file: FileFacts) -> Detection | None:
     body = site.body
     if body.type != "statement_block":
         return _returned(site, unwrap(body), file)
+    if _last_statement_type(body) not in STUB_ENDINGS:
+        return None  # most bodies: no stub shape ends any other way, so skip listing their statements
     stmts = _statements(body)
     if not stmts:
         return Detection([_reason("not_implemented", "The body is empty.", 0.7)])
@@ -212,8 +249,10 @@ def _returned(site: Site, value: Node, file: FileFacts, local: dict[str, Node] |
     if static is not None:
         detail = f"The body only returns a hard-coded {type(static.value).__name__} literal."
         return Detection([_reason("returns_literal", detail, 0.6)], static, value)
-    params = {text(n) for n in descendants(site.node.child_by_field_name("parameters")) if n.type == "identifier"}
-    mock = next((n for n in descendants(value) if _is_mock(n) and text(n) not in params), None)
+    mock = None
+    if MOCK_HINT.search(value.text or b""):  # most returned expressions cannot name a mock: skip the walks
+        params = {text(n) for n in descendants(site.node.child_by_field_name("parameters")) if n.type == "identifier"}
+        mock = next((n for n in descendants(value) if _is_mock(n) and text(n) not in params), None)
     if mock is not None:
         example = _mock_example(value, mock, file)
         detail = f"The body only returns data drawn from the mock collection `{text(mock)}`."

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from agentforge.artifacts import JsonSchema, Language, ModuleSpec, Param, ScanWarning
-from agentforge.scan.extractor import Extraction, SourceFile, fill_called_by
+from agentforge.scan.extractor import Extraction, SourceFile, fill_called_by, first_error_line
 from agentforge.scan.javascript.detect import (
     TODO,
     Detection,
@@ -32,6 +32,8 @@ from agentforge.scan.javascript.syntax import descendants, literal, parse, span,
 from agentforge.scan.javascript.types import SchemaResolver, TypeIndex
 
 TEST_DIRS = frozenset({"test", "tests", "__tests__"})
+TEST_NAME = re.compile(r"\.(test|spec)\.[cm]?[jt]sx?$")
+GENERATED_NAME = re.compile(r"(\.min\.[cm]?js|\.d\.[cm]?ts|\.bundle\.[cm]?js|\.chunk\.[cm]?js)$")
 JSDOC_PARAM = re.compile(r"@(?:param|arg|argument)\s+\{([^}]*)\}\s+(\[?)([\w$]+)")
 JSDOC_RETURNS = re.compile(r"@returns?\s+\{([^}]*)\}")
 _PRAGMA = re.compile(r"^(//|/\*)\s*(eslint|@ts-|prettier|istanbul|agentforge:|@agentforge)", re.IGNORECASE)
@@ -58,9 +60,7 @@ class ScriptExtractor:
         name = parts[-1]
         if TEST_DIRS & set(parts[:-1]):
             return True
-        if re.search(r"\.(test|spec)\.[cm]?[jt]sx?$", name):
-            return True
-        return bool(re.search(r"(\.min\.[cm]?js|\.d\.[cm]?ts|\.bundle\.[cm]?js|\.chunk\.[cm]?js)$", name))
+        return bool(TEST_NAME.search(name) or GENERATED_NAME.search(name))
 
     def extract(self, files: Sequence[SourceFile]) -> Extraction:
         out = Extraction()
@@ -69,7 +69,7 @@ class ScriptExtractor:
         for file in parsed:
             types.add_file(file.root)
             if file.root.has_error:
-                line = next((n.start_point.row + 1 for n in descendants(file.root) if n.is_error or n.is_missing), 1)
+                line = first_error_line(file.root)
                 message = f"syntax error near line {line}; definitions in the broken region are skipped"
                 out.warnings.append(ScanWarning(path=file.rel, message=message))
         found: dict[str, tuple[Site, ModuleSpec]] = {}

@@ -9,7 +9,7 @@ from typing import Any
 
 import tree_sitter_javascript
 import tree_sitter_typescript
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from agentforge.artifacts import ByteSpan
 
@@ -53,6 +53,44 @@ def descendants(node: Node | None) -> Iterator[Node]:
         current = stack.pop()
         yield current
         stack.extend(reversed(current.children))
+
+
+_BY_ROOT = {lang.id_for_node_kind("program", True): lang for lang in (JAVASCRIPT, TYPESCRIPT, TSX)}
+"""Each grammar's root symbol has its own id, so a root tells which grammar parsed it (a query run on
+another grammar's tree would silently match the wrong symbols)."""
+_QUERIES: dict[tuple[int, tuple[str, ...]], Query | None] = {}
+
+
+def find_all(root: Node, kinds: tuple[str, ...]) -> list[Node]:
+    """Every node of one of `kinds` in the tree of `root`, in source order, found by tree-sitter's native
+    query engine: a Python walk over every node of every file costs several times the parse."""
+    grammar = _BY_ROOT.get(root.kind_id) if root.type == "program" and len(_BY_ROOT) == 3 else None
+    if grammar is None:
+        return [n for n in descendants(root) if n.type in kinds]
+    key = (root.kind_id, kinds)
+    if key not in _QUERIES:  # kinds the grammar lacks (`interface_declaration` in JS) cannot occur
+        known = [k for k in kinds if grammar.id_for_node_kind(k, True) is not None]
+        _QUERIES[key] = Query(grammar, "[" + " ".join(f"({k})" for k in known) + "] @node") if known else None
+    query = _QUERIES[key]
+    if query is None:
+        return []
+    found = QueryCursor(query).captures(root).get("node", [])
+    return sorted(found, key=lambda n: (n.start_byte, -n.end_byte))
+
+
+def comments_holding(root: Node, needle: bytes) -> list[Node]:
+    """The comments under `root` whose text holds `needle`, in source order: the bytes are searched and the
+    tree asked what each hit lies in, which spares creating a node for every comment of the file."""
+    source = root.text or b""
+    found: list[Node] = []
+    at = source.find(needle)
+    while at >= 0:
+        start = root.start_byte + at
+        node = root.descendant_for_byte_range(start, start + len(needle))
+        if node is not None and node.type == "comment" and (not found or found[-1].start_byte != node.start_byte):
+            found.append(node)
+        at = source.find(needle, at + 1)
+    return found
 
 
 def unwrap(node: Node) -> Node:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from agentforge.artifacts import JsonSchema
-from agentforge.scan.javascript.syntax import descendants, literal, parse, string_value, text
+from agentforge.scan.javascript.syntax import comments_holding, find_all, literal, parse, string_value, text
 
 _PRIMITIVES: dict[str, JsonSchema] = {
     "string": {"type": "string"},
@@ -35,6 +35,7 @@ _PRIMITIVES: dict[str, JsonSchema] = {
     "*": {},
 }
 TYPEDEF = re.compile(r"@typedef\s+\{([^}]*)\}\s+([\w$]+)")
+_DECLARATIONS = ("interface_declaration", "type_alias_declaration", "enum_declaration")
 PROPERTY = re.compile(r"@(?:property|prop)\s+\{([^}]*)\}\s+(\[?)([\w$.]+)")
 
 
@@ -46,13 +47,12 @@ class TypeIndex:
     typedefs: dict[str, list[tuple[str, str, bool]]] = field(default_factory=dict)
 
     def add_file(self, root: Node) -> None:
-        for node in descendants(root):
-            if node.type in ("interface_declaration", "type_alias_declaration", "enum_declaration"):
-                name = node.child_by_field_name("name")
-                if name is not None:
-                    self.decls[text(name)] = node
-            elif node.type == "comment" and "@typedef" in text(node):
-                self._typedefs(text(node))
+        for node in find_all(root, _DECLARATIONS):
+            name = node.child_by_field_name("name")
+            if name is not None:
+                self.decls[text(name)] = node
+        for comment in comments_holding(root, b"@typedef"):
+            self._typedefs(text(comment))
 
     def _typedefs(self, comment: str) -> None:
         for block in re.split(r"(?=@typedef)", comment)[1:]:

@@ -19,13 +19,14 @@ from agentforge.artifacts import DetectionReason
 from agentforge.scan.python.classes import ClassKind
 from agentforge.scan.python.index import RepoIndex
 from agentforge.scan.python.literals import Shape, Static, evaluate
-from agentforge.scan.python.sites import Site
+from agentforge.scan.python.sites import STUB_STATEMENTS, Site
 from agentforge.scan.python.syntax import (
     descendants,
     docstring,
     docstring_node,
     dotted,
     last_name,
+    longer_than,
     nodes_of,
     statements,
     string_value,
@@ -81,7 +82,13 @@ def detect(site: Site, index: RepoIndex) -> Detection | None:
 def _marker(site: Site) -> DetectionReason | None:
     if any(last_name(d) == "dynamic" for d in site.decorators):
         return _reason("explicit_marker", "A @dynamic decorator marks the function as dynamic.", 1.0)
-    comments = nodes_of("comment", site.outer) + comments_above(site.outer)
+    if not site.mentions_marker:
+        return None
+    comments = comments_above(site.outer)
+    # Every `MARKER` match holds these ASCII letters (none has a non-ASCII case fold), so a byte search
+    # spares the comment query in almost every function.
+    if b"agentforge" in (site.outer.text or b"").lower():
+        comments += nodes_of("comment", site.outer)
     if any(MARKER.search(text(c)) for c in comments):
         return _reason("explicit_marker", "An `# agentforge: dynamic` comment marks the function.", 1.0)
     return None
@@ -100,6 +107,8 @@ def comments_above(outer: Node) -> list[Node]:
 
 
 def _body(site: Site, body: Node, index: RepoIndex) -> Detection | None:
+    if longer_than(body, STUB_STATEMENTS):
+        return None  # most bodies: decided without building their statement lists
     doc = docstring_node(body)
     rest = [s for s in statements(body) if s != doc]
     if not rest:
@@ -189,6 +198,9 @@ def _hints(site: Site, body: Node, index: RepoIndex) -> list[DetectionReason]:
     tag = next((m.group(1) for n in notes if (m := TODO.search(n))), None)
     if tag is not None:
         hints.append(_reason("todo_marker", f"A {tag} note marks the function as unfinished.", 0.5))
+    raw = text(body)
+    if "\\" not in raw and not MOCK_WORD.search(raw) and not PLACEHOLDER.search(raw):
+        return hints  # unescaped strings are slices of `raw`, and no mock is named: no phrase can be found
     doc = docstring_node(body)
     written = [n for stmt in statements(body) if stmt != doc for n in descendants(stmt)]
     mocks = [index.find_constant(text(n), site.rel) for n in written if _is_mock(n)]

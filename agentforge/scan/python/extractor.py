@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tree_sitter import Node
-
 from agentforge.artifacts import Language, ModuleSpec, ScanWarning
-from agentforge.scan.extractor import Extraction, SourceFile
+from agentforge.scan.extractor import Extraction, SourceFile, first_error_line
 from agentforge.scan.python.calls import link_calls
 from agentforge.scan.python.detect import detect
 from agentforge.scan.python.index import ParsedFile, RepoIndex
 from agentforge.scan.python.sites import Site, sites
 from agentforge.scan.python.spec import build_spec
-from agentforge.scan.python.syntax import descendants, new_parser
+from agentforge.scan.python.syntax import new_parser
 
 
 class PythonExtractor:
@@ -70,12 +68,7 @@ def _file_warnings(file: ParsedFile) -> list[ScanWarning]:
         warnings.append(ScanWarning(path=file.rel, message=message))
     root = file.tree.root_node
     if root.has_error:
-        line = _first_error_line(root)
+        line = first_error_line(root)
         message = f"syntax error near line {line}; definitions in the broken region are skipped"
         warnings.append(ScanWarning(path=file.rel, message=message))
     return warnings
-
-
-def _first_error_line(root: Node) -> int:
-    broken = (n for n in descendants(root) if n.is_error or n.is_missing)
-    return next((n.start_point.row + 1 for n in broken), 1)

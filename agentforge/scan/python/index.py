@@ -158,15 +158,18 @@ def _constant(node: Node, index: FileIndex) -> None:
 
 
 def _imports(node: Node, index: FileIndex) -> None:
-    module = node.child_by_field_name("module_name")
+    module_node = node.child_by_field_name("module_name")
+    module = text(module_node) if module_node is not None else None  # read once, not once per name
     for name in node.children_by_field_name("name"):
-        original, alias = name, name
         if name.type == "aliased_import":
             original = name.child_by_field_name("name") or name
-            alias = name.child_by_field_name("alias") or original
+            alias_node = name.child_by_field_name("alias")
+            imported, alias = text(original), text(alias_node if alias_node is not None else original)
+        else:
+            imported = alias = text(name)
         if module is None:
             # `import a.b` binds `a`; `import a.b as c` binds `c` to `a.b`.
-            local = text(alias) if name.type == "aliased_import" else text(original).split(".")[0]
-            index.imports[local] = Import(text(original) if name.type == "aliased_import" else local)
+            local = alias if name.type == "aliased_import" else imported.split(".")[0]
+            index.imports[local] = Import(imported if name.type == "aliased_import" else local)
         else:
-            index.imports[text(alias)] = Import(text(module), text(original))
+            index.imports[alias] = Import(module, imported)

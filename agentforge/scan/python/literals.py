@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -43,6 +44,7 @@ class Classes(Protocol):
 
 
 _ATOMS = {"true": True, "false": False, "none": None}
+_INTEGER = re.compile(r"[0-9][0-9a-zA-Z_]*\Z")
 
 
 def evaluate(node: Node, classes: Classes | None = None, rel: str = "") -> Static | None:
@@ -71,6 +73,11 @@ def evaluate(node: Node, classes: Classes | None = None, rel: str = "") -> Stati
 
 
 def _number(source: str) -> Static | None:
+    if _INTEGER.match(source):
+        try:  # `int(_, 0)` reads integer literals by Python's own rules (prefixes, `_`), without a compile
+            return Static(int(source, 0))
+        except ValueError:  # not an integer after all (`1j`, `012`) or over the digit limit: the literal
+            pass  # reader decides, as for any other number
     try:
         value = ast.literal_eval(source)
     except (ValueError, SyntaxError, MemoryError, RecursionError):

@@ -1,7 +1,9 @@
 """Where candidate modules live: functions at module level and methods of (possibly nested) classes.
 
 Functions nested in functions, or defined under `if`/`try` at module level, are left alone: the build
-stage can only rewrite definitions it can address by a stable `path::Qual.name`.
+stage can only rewrite definitions it can address by a stable `path::Qual.name`. So are functions that
+cannot be stubs (a longer body, nothing marking them dynamic): most functions of a real repository are
+passed over before any per-function object is built.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from tree_sitter import Node
 
 from agentforge.scan.python.classes import ClassInfo, ClassKind, class_info
 from agentforge.scan.python.index import RepoIndex
-from agentforge.scan.python.syntax import decorator_names, definition, text
+from agentforge.scan.python.syntax import decorator_names, definition, last_name, longer_than, text
+
+STUB_STATEMENTS = 2
+"""The most statements a stub's body holds (comments aside): a docstring and one answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,25 +35,38 @@ class Site:
     decorators: list[str]
     owner: ClassInfo | None = None
     owner_kind: ClassKind | None = None
+    mentions_marker: bool = True
+    """False when the file never spells `agentforge` (any case): no comment of it can be a dynamic marker,
+    so detection skips looking for one."""
 
 
 def sites(rel: str, root: Node, index: RepoIndex) -> Iterator[Site]:
-    yield from _walk(rel, root, index, prefix="", owner=None)
+    mentions = b"agentforge" in (root.text or b"").lower()
+    yield from _walk(rel, root, index, prefix="", owner=None, mentions=mentions)
 
 
-def _walk(rel: str, block: Node, index: RepoIndex, prefix: str, owner: ClassInfo | None) -> Iterator[Site]:
+def _walk(
+    rel: str, block: Node, index: RepoIndex, prefix: str, owner: ClassInfo | None, mentions: bool
+) -> Iterator[Site]:
     owner_kind = index.kind(owner) if owner is not None else None
     for outer in block.named_children:
         node = definition(outer)
-        name_node = node.child_by_field_name("name")
-        if name_node is None:
+        if node.type not in ("function_definition", "class_definition"):
             continue
-        name, body = text(name_node), node.child_by_field_name("body")
-        if body is None:
+        name_node, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+        if name_node is None or body is None:
             continue
         if node.type == "function_definition":
-            yield Site(rel, outer, node, name, body, prefix + name, decorator_names(outer), owner, owner_kind)
-        elif node.type == "class_definition":
+            decorators = decorator_names(outer)
+            if (
+                not mentions
+                and longer_than(body, STUB_STATEMENTS)
+                and all(last_name(d) != "dynamic" for d in decorators)
+            ):
+                continue  # real code, and nothing marks it dynamic: `detect` would pass it by
+            name = text(name_node)
+            yield Site(rel, outer, node, name, body, prefix + name, decorators, owner, owner_kind, mentions)
+        else:
             info = class_info(outer, node, rel)
             if info is not None:
-                yield from _walk(rel, body, index, f"{prefix}{name}.", info)
+                yield from _walk(rel, body, index, f"{prefix}{info.name}.", info, mentions)

@@ -62,17 +62,50 @@ def span(node: Node) -> ByteSpan:
 
 def string_value(node: Node) -> str | None:
     """A plain (non f-) string's value, escapes decoded by Python's own literal reader, which runs no code."""
-    if node.type not in ("string", "concatenated_string") or any(d.type == "interpolation" for d in descendants(node)):
+    if node.type not in ("string", "concatenated_string"):
+        return None
+    raw = text(node)
+    plain = _verbatim(raw)
+    if plain is not None:
+        return plain
+    if "{" in raw and any(d.type == "interpolation" for d in descendants(node)):
         return None
     try:
-        value = ast.literal_eval(text(node))
+        value = ast.literal_eval(raw)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return None
     return value if isinstance(value, str) else None
 
 
+def _verbatim(raw: str) -> str | None:
+    """The value of a prefix-less string with nothing to decode (no backslash, CR or NUL), read without
+    `literal_eval`, which costs a compile per string; None sends every other string the slow way."""
+    quote = raw[:1]
+    if quote not in ("'", '"') or "\\" in raw or "\r" in raw or "\0" in raw:
+        return None
+    if raw.startswith(quote * 3) and len(raw) >= 6 and raw.endswith(quote * 3):
+        inner = raw[3:-3]
+        return inner if quote * 3 not in inner and not inner.endswith(quote) else None
+    inner = raw[1:-1]
+    return inner if len(raw) >= 2 and raw[-1] == quote and quote not in inner and "\n" not in inner else None
+
+
 def statements(block: Node) -> list[Node]:
     return [c for c in block.named_children if c.type != "comment"]
+
+
+def longer_than(block: Node, limit: int) -> bool:
+    """Whether `block` holds more than `limit` statements (comments aside), reading no further than that."""
+    if block.named_child_count <= limit:
+        return False
+    count = 0
+    for i in range(block.named_child_count):
+        child = block.named_child(i)
+        if child is not None and child.type != "comment":
+            count += 1
+            if count > limit:
+                return True
+    return False
 
 
 def docstring_node(block: Node) -> Node | None:
