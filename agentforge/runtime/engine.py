@@ -37,7 +37,7 @@ STATIC = "static"
 BASE = "base"
 BACKEND_PREFIX = "backend:"
 """A route target `backend:NAME` is the base model of another back end given to the engine (`backends=`)."""
-ROUTE_CACHE_S = 1.0
+ROUTE_CACHE_S = 5.0
 """How long the runtime trusts its copy of specs, plans and routes. Changes made through the engine's own
 store show at once; changes made by another process (a worker promoting an adapter) within this time."""
 
