@@ -5,8 +5,10 @@ Scanning reads source text only; uploaded code is never imported or executed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from agentforge.artifacts import ScanResult, ScanWarning
 from agentforge.errors import ScanError
@@ -46,35 +48,52 @@ def scan_repo(
     if not root.is_dir():
         raise ScanError(f"cannot scan {root}: {'not a directory' if root.exists() else 'no such directory'}")
     root = root.resolve()
+    started_ns = time.time_ns()
     registry = Registry()
-    found = discover(root, wanted=registry.wants, max_file_bytes=max_file_bytes)
+    misplaced = cache_dir is not None and Path(cache_dir).resolve().is_relative_to(root)
+    stores: dict[str, cache.EntryStore] = {}
+    if cache_dir is not None and not misplaced:
+        for extractor in registry.extractors:
+            check = _facts_check(extractor)
+            if check is not None:
+                kind = extractor.language.value
+                stores[kind] = cache.EntryStore(cache_dir, kind, check, started_ns=started_ns)
+    known = {rel: stat for store in stores.values() for rel, stat in store.known().items()}
+    found = discover(root, wanted=registry.wants, max_file_bytes=max_file_bytes, known=known)
     result = ScanResult(root=str(root), warnings=found.warnings, files_scanned=len(found.files))
-    if cache_dir is not None and Path(cache_dir).resolve().is_relative_to(root):
+    if misplaced:
         message = "the scan cache may not live inside the scanned repository; scanned without it"
         result.warnings.append(ScanWarning(path=".", message=message))
-        cache_dir = None
+    by_extractor: dict[int, list[SourceFile]] = {}
+    for f in found.files:
+        by_extractor.setdefault(id(registry.for_path(f.rel)), []).append(f)
     for extractor in registry.extractors:
-        files = [f for f in found.files if registry.for_path(f.rel) is extractor]
-        extraction = _extract(extractor, files, cache_dir, max_file_seconds)
+        files = by_extractor.get(id(extractor), [])
+        extraction = _extract(extractor, files, stores.get(extractor.language.value), max_file_seconds)
         result.modules += extraction.modules
         result.warnings += extraction.warnings
     result.modules.sort(key=lambda m: (m.path, m.span.start_byte))
     return result
 
 
+def _facts_check(extractor: LanguageExtractor) -> Callable[[dict[str, Any]], object] | None:
+    """How a built-in language validates its cached facts; None for a language that runs uncached."""
+    if isinstance(extractor, PythonExtractor):
+        return python_facts
+    if isinstance(extractor, ScriptExtractor):
+        return script_facts
+    return None
+
+
 def _extract(
-    extractor: LanguageExtractor, files: Sequence[SourceFile], cache_dir: Path | None, seconds: float | None
+    extractor: LanguageExtractor, files: Sequence[SourceFile], store: cache.EntryStore | None, seconds: float | None
 ) -> Extraction:
     """The built-in languages run split per file (cache and time budget); any other extractor as it is."""
-    keep = cache_dir is not None
-    kind = extractor.language.value
+    keep = store is not None
     if isinstance(extractor, PythonExtractor):
         pipeline: cache.Pipeline = PythonPipeline(max_file_seconds=seconds, keep_facts=keep)
-        check = python_facts
     elif isinstance(extractor, ScriptExtractor):
         pipeline = ScriptPipeline(extractor, max_file_seconds=seconds, keep_facts=keep)
-        check = script_facts
     else:
         return extractor.extract(files)
-    store = cache.EntryStore(cache_dir, kind, check) if cache_dir is not None else None
     return cache.extract(files, pipeline, store)

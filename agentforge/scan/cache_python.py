@@ -56,10 +56,10 @@ def _digest(index: FileIndex) -> str:
 class _LazyFiles(dict[str, FileIndex]):
     """File indexes that parse on first use, so judging one file parses only what it resolves into."""
 
-    def __init__(self, rels: Sequence[str], sources: dict[str, bytes], parser: Parser) -> None:
+    def __init__(self, rels: Sequence[str], files: dict[str, SourceFile], parser: Parser) -> None:
         super().__init__()
         self._known = set(rels)
-        self._sources = sources
+        self._files = files
         self._parser = parser
         self.trees: dict[str, ParsedFile] = {}
         self.parse_seconds: dict[str, float] = {}
@@ -68,7 +68,8 @@ class _LazyFiles(dict[str, FileIndex]):
         if rel not in self._known:
             raise KeyError(rel)
         started = time.perf_counter()
-        parsed = ParsedFile(rel, self._sources[rel], store._parse(self._parser, self._sources[rel]))
+        source = self._files[rel].source
+        parsed = ParsedFile(rel, source, store._parse(self._parser, source))
         self.parse_seconds[rel] = time.perf_counter() - started
         self.trees[rel] = parsed
         self[rel] = _index_file(parsed)
@@ -174,7 +175,7 @@ class PythonPipeline:
         self, files: Sequence[SourceFile], unchanged: dict[str, Entry], changed: dict[str, Entry]
     ) -> dict[str, Entry] | None:
         rels = [f.rel for f in files]
-        lazy = _LazyFiles(rels, {f.rel: f.source for f in files}, new_parser())
+        lazy = _LazyFiles(rels, {f.rel: f for f in files}, new_parser())
         for rel in changed:
             if _digest(lazy[rel]) != changed[rel].facts["digest"]:
                 return None

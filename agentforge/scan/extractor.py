@@ -14,13 +14,37 @@ from tree_sitter import Node
 
 from agentforge.artifacts import Language, ModuleSpec, ScanWarning
 
+FileStat = tuple[int, int, int, int]
+"""`(size, mtime_ns, ctime_ns, inode)`: what a rescan compares to know a file is unchanged without reading it."""
 
-@dataclass(frozen=True, slots=True)
+
 class SourceFile:
-    rel: str
-    """POSIX path relative to the scanned root: the prefix of every module id found in it."""
-    source: bytes
-    """The raw bytes, never decoded up front, so byte spans stay exact even in badly encoded files."""
+    """One file to scan. Its bytes are read on first use when discovery deferred the read (a file the last
+    scan already read, unchanged since by its `stat`): an incremental rescan then never touches it."""
+
+    __slots__ = ("_path", "_source", "rel", "stat")
+
+    def __init__(self, rel: str, source: bytes | None = None, *, path: str = "", stat: FileStat | None = None) -> None:
+        self.rel = rel
+        """POSIX path relative to the scanned root: the prefix of every module id found in it."""
+        self.stat = stat
+        self._source = source
+        self._path = path
+
+    @property
+    def source(self) -> bytes:
+        """The raw bytes, never decoded up front, so byte spans stay exact even in badly encoded files. A
+        deferred file that vanished since discovery reads as empty (it is gone from the next scan anyway)."""
+        if self._source is None:
+            try:
+                with open(self._path, "rb") as handle:
+                    self._source = handle.read()
+            except OSError:
+                self._source = b""
+        return self._source
+
+    def __repr__(self) -> str:
+        return f"SourceFile({self.rel!r})"
 
 
 @dataclass(slots=True)

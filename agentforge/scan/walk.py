@@ -8,12 +8,12 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from agentforge.artifacts import ScanWarning
-from agentforge.scan.extractor import SourceFile
+from agentforge.scan.extractor import FileStat, SourceFile
 
 SKIPPED_DIRS = frozenset(
     {
@@ -105,11 +105,14 @@ def _is_virtualenv(path: Path) -> bool:
         return False
 
 
-def discover(root: Path, *, wanted: Callable[[str], bool], max_file_bytes: int) -> Discovery:
+def discover(
+    root: Path, *, wanted: Callable[[str], bool], max_file_bytes: int, known: Mapping[str, FileStat] | None = None
+) -> Discovery:
     """Read every wanted file under `root` (already resolved), in a stable order.
 
     `wanted` sees a relative POSIX path and decides before any byte is read, so large unrelated files
-    (images, archives) cost nothing and draw no warning.
+    (images, archives) cost nothing and draw no warning. A file whose stat equals its entry in `known` (files
+    an earlier scan read and accepted) is accepted again unread; its bytes are read only if someone asks.
     """
     ignore = GitIgnore.load(root)
     found = Discovery()
@@ -126,11 +129,13 @@ def discover(root: Path, *, wanted: Callable[[str], bool], max_file_bytes: int) 
             rel = prefix + name
             if ignore.ignores(rel, is_dir=False) or not wanted(rel):
                 continue
-            _read(os.path.join(dirpath, name), rel, root, max_file_bytes, found)
+            _read(os.path.join(dirpath, name), rel, root, max_file_bytes, found, known or {})
     return found
 
 
-def _read(path: str, rel: str, root: Path, max_file_bytes: int, found: Discovery) -> None:
+def _read(
+    path: str, rel: str, root: Path, max_file_bytes: int, found: Discovery, known: Mapping[str, FileStat]
+) -> None:
     """`path` is a plain string: a `Path` per file cost a third of discovery's time."""
     try:
         info = os.lstat(path)  # one call answers both "a link?" and "how big?"
@@ -145,6 +150,10 @@ def _read(path: str, rel: str, root: Path, max_file_bytes: int, found: Discovery
             message = f"skipped: {size} bytes is over the {max_file_bytes}-byte limit"
             found.warnings.append(ScanWarning(path=rel, message=message))
             return
+        seen = _stat_of(info) if info is not None else None
+        if seen is not None and known.get(rel) == seen:
+            found.files.append(SourceFile(rel, path=path, stat=seen))
+            return
         with open(path, "rb") as handle:
             source = handle.read()
     except OSError as exc:
@@ -154,7 +163,13 @@ def _read(path: str, rel: str, root: Path, max_file_bytes: int, found: Discovery
     if reason is not None:
         found.warnings.append(ScanWarning(path=rel, message=f"skipped: {reason}"))
         return
-    found.files.append(SourceFile(rel=rel, source=source))
+    found.files.append(SourceFile(rel, source, stat=seen))
+
+
+def _stat_of(info: os.stat_result) -> FileStat:
+    """Any write moves `ctime_ns`, which no tool can set back, so an edit that restores size and mtime still
+    shows; a new inode catches a file replaced by another."""
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
 
 
 def _unreadable_as_code(rel: str, source: bytes) -> str | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tree_sitter import Parser, Tree
@@ -141,3 +143,60 @@ def test_reverting_an_interface_edit_gives_the_cold_result(repo: Path, tmp_path:
     reverted = scan_repo(repo, cache_dir=tmp_path / "cache")
     assert reverted == scan_repo(repo)
     assert reverted != edited
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trust stats of files written just now (real scans wait 2 s, for filesystems with coarse timestamps)."""
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every file the scan opens, by name."""
+    opened: list[str] = []
+    real = open
+
+    def counting(file: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(Path(str(file)).name)
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", counting)
+    return opened
+
+
+def test_unchanged_files_are_not_even_read(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settled: None
+) -> None:
+    first = scan_repo(repo, cache_dir=tmp_path / "cache")
+    target = repo / "shop" / "boom.py"
+    target.write_text(target.read_text().replace('"read, never run"', '"edited"'))
+    opened = _reads(monkeypatch)
+    warm = scan_repo(repo, cache_dir=tmp_path / "cache")
+    assert [name for name in opened if name.endswith(".py")] == ["boom.py"]
+    assert warm != first
+    assert warm == scan_repo(repo)
+
+
+def test_an_edit_that_restores_size_and_mtime_is_still_seen(
+    repo: Path, tmp_path: Path, parsed: list[bytes], settled: None
+) -> None:
+    scan_repo(repo, cache_dir=tmp_path / "cache")
+    target = repo / "shop" / "boom.py"
+    before = target.stat()
+    source = target.read_text()
+    edited = source.replace('"read, never run"', '"read, never ran"')
+    assert len(edited) == len(source)
+    target.write_text(edited)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    parsed.clear()
+    warm = scan_repo(repo, cache_dir=tmp_path / "cache")
+    assert parsed == [edited.encode()]
+    assert {m.id: m.static_example for m in warm.modules}["shop/boom.py::still_scanned"] == "read, never ran"
+
+
+def test_files_changed_around_the_scan_are_reread(repo: Path, tmp_path: Path) -> None:
+    """Without the settling margin every file here is 'racy': the next scan hashes them all again."""
+    scan_repo(repo, cache_dir=tmp_path / "cache")
+    snapshot = json.loads((tmp_path / "cache" / "snapshot-python.json").read_text())
+    assert snapshot["stats"] == {}
+    assert len(snapshot["files"]) == len(_py_files(repo))

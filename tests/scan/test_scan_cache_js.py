@@ -175,14 +175,26 @@ def test_corrupt_or_malformed_snapshot_is_a_miss(repo: Path, tmp_path: Path, par
     cold = scan_repo(repo, cache_dir=cache)
     snapshot = cache / "snapshot-typescript.json"
     data = json.loads(snapshot.read_text())
-    for entry in data["entries"].values():
-        entry["facts"] = {"digest": 1, "decls": None}
+    data["facts"] = dict.fromkeys(data["facts"], {"digest": 1, "decls": None})
     snapshot.write_text(json.dumps(data))
     (repo / "web/other.ts").write_text(FILES["web/other.ts"] + "// edited\n")
     _warm(repo, cache, parsed)
     assert len(parsed) == len(data["files"])  # a full TypeScript scan
     snapshot.write_text("{not json")
     assert scan_repo(repo, cache_dir=cache) == scan_repo(repo) == cold
+
+
+def test_malformed_findings_are_a_miss(repo: Path, tmp_path: Path, parsed: list[bytes]) -> None:
+    cache = tmp_path / "cache"
+    cold = scan_repo(repo, cache_dir=cache)
+    snapshot = cache / "snapshot-typescript.json"
+    data = json.loads(snapshot.read_text())
+    assert data["findings"], "the fixture's TypeScript files hold stubs"
+    data["findings"] = dict.fromkeys(data["findings"], '{"specs": [{"id": 3}]}')
+    snapshot.write_text(json.dumps(data))
+    parsed.clear()
+    assert scan_repo(repo, cache_dir=cache) == cold
+    assert len(parsed) == len(data["files"])  # a full TypeScript scan
 
 
 def test_cache_inside_the_repo_is_refused(repo: Path) -> None:

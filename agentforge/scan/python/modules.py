@@ -32,21 +32,22 @@ def matches(candidate: str, wanted: str) -> bool:
 
 
 class ModuleTable:
-    """`matches` as dictionary lookups: resolving imports must not cost a pass over every file."""
+    """`matches` as dictionary lookups: resolving imports must not cost a pass over every file, and building
+    the table must not cost more than a glance at each path (an incremental rescan builds it every time)."""
 
     def __init__(self, rels: Iterable[str]) -> None:
         self._exact: dict[str, list[str]] = {}
-        self._by_suffix: dict[str, list[str]] = {}
+        self._by_last: dict[str, list[tuple[str, str]]] = {}
         for rel in rels:
-            parts = module_of(rel).split(".")
-            self._exact.setdefault(".".join(parts), []).append(rel)
-            for i in range(len(parts)):
-                self._by_suffix.setdefault(".".join(parts[i:]), []).append(rel)
+            module = module_of(rel)
+            self._exact.setdefault(module, []).append(rel)
+            self._by_last.setdefault(module.rpartition(".")[2], []).append((module, rel))
 
     def files(self, wanted: str) -> list[str]:
-        """The files whose module `matches` `wanted`."""
+        """The files whose module `matches` `wanted`: those it is a suffix of, then its own suffixes."""
         parts = wanted.split(".")
-        found = list(self._by_suffix.get(wanted, []))
+        tail = "." + wanted
+        found = [rel for module, rel in self._by_last.get(parts[-1], []) if module == wanted or module.endswith(tail)]
         for i in range(1, len(parts)):
             found += self._exact.get(".".join(parts[i:]), [])
         return found
