@@ -6,13 +6,14 @@ Adding a language (JS, TS) means writing one class that satisfies `LanguageExtra
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from tree_sitter import Node
 
-from agentforge.artifacts import Language, ModuleSpec, ScanWarning
+from agentforge.artifacts import DetectionReason, Language, ModuleSpec, ScanWarning
 
 FileStat = tuple[int, int, int, int]
 """`(size, mtime_ns, ctime_ns, inode)`: what a rescan compares to know a file is unchanged without reading it."""
@@ -51,6 +52,30 @@ class SourceFile:
 class Extraction:
     modules: list[ModuleSpec] = field(default_factory=list)
     warnings: list[ScanWarning] = field(default_factory=list)
+
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True, slots=True)
+class Detection(Generic[S]):
+    """Why a language's detector judged a function a stub, and the hard-coded answer it gives (`S` is that
+    language's static value)."""
+
+    reasons: list[DetectionReason]
+    static: S | None = None
+    static_node: Node | None = None
+    """The returned expression whose text is the module's `static_source`."""
+
+    @property
+    def confidence(self) -> float:
+        """Noisy-OR: independent hints reinforce each other, and one certain hint is enough."""
+        doubt = math.prod(1.0 - r.confidence for r in self.reasons)
+        return round(1.0 - doubt, 3)
+
+
+def reason(code: str, detail: str, confidence: float) -> DetectionReason:
+    return DetectionReason(code=code, detail=detail, confidence=confidence)
 
 
 class LanguageExtractor(Protocol):

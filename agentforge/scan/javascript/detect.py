@@ -8,7 +8,6 @@ Error("not implemented")`). Real computation is left alone unless a `// agentfor
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from tree_sitter import Node
 
 from agentforge.artifacts import DetectionReason
+from agentforge.scan.extractor import Detection, reason
 from agentforge.scan.javascript.syntax import Static, descendants, literal, string_value, text, unwrap
 
 MARKER = re.compile(r"(//|/\*)\s*(@agentforge\b|agentforge:\s*dynamic\b)", re.IGNORECASE)
@@ -133,26 +133,10 @@ def comments_above(outer: Node) -> list[Node]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class Detection:
-    reasons: list[DetectionReason]
-    static: Static | None = None
-    static_node: Node | None = None
-
-    @property
-    def confidence(self) -> float:
-        doubt = math.prod(1.0 - r.confidence for r in self.reasons)
-        return round(1.0 - doubt, 3)
-
-
-def _reason(code: str, detail: str, confidence: float) -> DetectionReason:
-    return DetectionReason(code=code, detail=detail, confidence=confidence)
-
-
-def detect(site: Site, file: FileFacts) -> Detection | None:
+def detect(site: Site, file: FileFacts) -> Detection[Static] | None:
     marker = None
     if file.mentions_marker and any(MARKER.search(text(c)) for c in comments_above(site.outer)):
-        marker = _reason("explicit_marker", "An `// agentforge: dynamic` comment marks the function.", 1.0)
+        marker = reason("explicit_marker", "An `// agentforge: dynamic` comment marks the function.", 1.0)
     found = _body(site, file)
     if found is None:
         return Detection([marker]) if marker is not None else None
@@ -172,7 +156,7 @@ def _last_statement_type(body: Node) -> str | None:
     return None
 
 
-def _body(site: Site, file: FileFacts) -> Detection | None:
+def _body(site: Site, file: FileFacts) -> Detection[Static] | None:
     body = site.body
     if body.type != "statement_block":
         return _returned(site, unwrap(body), file)
@@ -180,18 +164,18 @@ def _body(site: Site, file: FileFacts) -> Detection | None:
         return None  # most bodies: no stub shape ends any other way, so skip listing their statements
     stmts = _statements(body)
     if not stmts:
-        return Detection([_reason("not_implemented", "The body is empty.", 0.7)])
+        return Detection([reason("not_implemented", "The body is empty.", 0.7)])
     if len(stmts) == 1 and stmts[0].type == "throw_statement":
         if NOT_IMPLEMENTED.search(text(stmts[0])):
-            return Detection([_reason("not_implemented", "The body only throws a 'not implemented' error.", 0.9)])
+            return Detection([reason("not_implemented", "The body only throws a 'not implemented' error.", 0.9)])
         return None
     if len(stmts) == 2 and _is_sleep(stmts[0]) and stmts[1].type == "return_statement":
         value = stmts[1].named_children[0] if stmts[1].named_children else None
         static = literal(value)
         if static is None or value is None:
             return None
-        latency = _reason("simulated_latency", "The body waits on a timer, then returns a fixed value.", 0.8)
-        returned = _reason("returns_literal", "The body only returns a hard-coded literal.", 0.6)
+        latency = reason("simulated_latency", "The body waits on a timer, then returns a fixed value.", 0.8)
+        returned = reason("returns_literal", "The body only returns a hard-coded literal.", 0.6)
         return Detection([latency, returned], static, value)
     *setup, last = stmts
     if last.type != "return_statement" or not last.named_children:
@@ -234,21 +218,23 @@ def _random_pick(value: Node, local: dict[str, Node]) -> Node | None:
     return value.child_by_field_name("object")
 
 
-def _returned(site: Site, value: Node, file: FileFacts, local: dict[str, Node] | None = None) -> Detection | None:
+def _returned(
+    site: Site, value: Node, file: FileFacts, local: dict[str, Node] | None = None
+) -> Detection[Static] | None:
     local = local or {}
     if value.type == "new_expression" and text(value.child_by_field_name("constructor")) == "Promise":
         inner = _resolved_by_timer(value)
         if inner is not None:
             static = literal(inner)
             if static is not None:
-                latency = _reason("simulated_latency", "The body resolves a fixed value after a timer.", 0.8)
-                returned = _reason("returns_literal", "The resolved value is a hard-coded literal.", 0.6)
+                latency = reason("simulated_latency", "The body resolves a fixed value after a timer.", 0.8)
+                returned = reason("returns_literal", "The resolved value is a hard-coded literal.", 0.6)
                 return Detection([latency, returned], static, inner)
         return None
     static = literal(value)
     if static is not None:
         detail = f"The body only returns a hard-coded {type(static.value).__name__} literal."
-        return Detection([_reason("returns_literal", detail, 0.6)], static, value)
+        return Detection([reason("returns_literal", detail, 0.6)], static, value)
     mock = None
     if MOCK_HINT.search(value.text or b""):  # most returned expressions cannot name a mock: skip the walks
         params = {text(n) for n in descendants(site.node.child_by_field_name("parameters")) if n.type == "identifier"}
@@ -256,14 +242,14 @@ def _returned(site: Site, value: Node, file: FileFacts, local: dict[str, Node] |
     if mock is not None:
         example = _mock_example(value, mock, file)
         detail = f"The body only returns data drawn from the mock collection `{text(mock)}`."
-        return Detection([_reason("returns_mock_data", detail, 0.8)], example, value)
+        return Detection([reason("returns_mock_data", detail, 0.8)], example, value)
     collection = _random_pick(value, local)
     if collection is not None:
         source = local.get(text(collection)) or file.constants.get(text(collection)) or collection
         items = literal(source)
         if items is not None and isinstance(items.value, list) and items.value:
             detail = "The body answers with a random pick from a hard-coded list."
-            return Detection([_reason("random_literal_pick", detail, 0.7)], Static(items.value[0]), source)
+            return Detection([reason("random_literal_pick", detail, 0.7)], Static(items.value[0]), source)
     return None
 
 
@@ -303,13 +289,13 @@ def _hints(site: Site, file: FileFacts) -> list[DetectionReason]:
     notes += [text(c) for c in comments_above(site.outer)]
     tag = next((m.group(1) for n in notes if (m := TODO.search(n))), None)
     if tag is not None:
-        hints.append(_reason("todo_marker", f"A {tag} note marks the function as unfinished.", 0.5))
+        hints.append(reason("todo_marker", f"A {tag} note marks the function as unfinished.", 0.5))
     written = list(descendants(site.body))
     written += [n for m in list(written) if _is_mock(m) for n in descendants(file.constants.get(text(m)))]
     strings = (string_value(n) or "" for n in written if n.type in ("string", "template_string"))
     phrase = next((m.group(0) for s in strings if (m := PLACEHOLDER.search(s))), None)
     if phrase is not None:
-        hints.append(_reason("placeholder_text", f"The hard-coded text holds the placeholder phrase {phrase!r}.", 0.6))
+        hints.append(reason("placeholder_text", f"The hard-coded text holds the placeholder phrase {phrase!r}.", 0.6))
     return hints
 
 

@@ -16,10 +16,9 @@ import re
 from collections.abc import Callable, Sequence
 
 from agentforge.artifacts import JsonSchema, Language, ModuleSpec, Param, ScanWarning
-from agentforge.scan.extractor import Extraction, SourceFile, fill_called_by, first_error_line
+from agentforge.scan.extractor import Detection, Extraction, SourceFile, fill_called_by, first_error_line
 from agentforge.scan.javascript.detect import (
     TODO,
-    Detection,
     FileFacts,
     Site,
     comments_above,
@@ -28,7 +27,7 @@ from agentforge.scan.javascript.detect import (
     is_async,
     sites,
 )
-from agentforge.scan.javascript.syntax import descendants, literal, parse, span, text
+from agentforge.scan.javascript.syntax import Static, descendants, literal, parse, span, text
 from agentforge.scan.javascript.types import SchemaResolver, TypeIndex
 
 TEST_DIRS = frozenset({"test", "tests", "__tests__"})
@@ -90,7 +89,7 @@ class ScriptExtractor:
         return out
 
     def _spec(
-        self, site: Site, detection: Detection, types: TypeIndex, source: bytes, warn: Callable[[str], None]
+        self, site: Site, detection: Detection[Static], types: TypeIndex, source: bytes, warn: Callable[[str], None]
     ) -> ModuleSpec:
         module_id = f"{site.rel}::{site.name}"
 

@@ -8,14 +8,13 @@ it with `# agentforge: dynamic` or `@dynamic`.
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from tree_sitter import Node
 
 from agentforge.artifacts import DetectionReason
+from agentforge.scan.extractor import Detection, reason
 from agentforge.scan.python.classes import ClassKind
 from agentforge.scan.python.index import RepoIndex
 from agentforge.scan.python.literals import Shape, Static, evaluate
@@ -44,25 +43,7 @@ NEVER_STUBS = frozenset({"overload", "abstractmethod", "abstractproperty", "abst
 """Decorators whose functions are declarations by design: their empty bodies are the point."""
 
 
-@dataclass(frozen=True, slots=True)
-class Detection:
-    reasons: list[DetectionReason]
-    static: Static | None = None
-    static_node: Node | None = None
-    """The returned expression whose text is the module's `static_source`."""
-
-    @property
-    def confidence(self) -> float:
-        """Noisy-OR: independent hints reinforce each other, and one certain hint is enough."""
-        doubt = math.prod(1.0 - r.confidence for r in self.reasons)
-        return round(1.0 - doubt, 3)
-
-
-def _reason(code: str, detail: str, confidence: float) -> DetectionReason:
-    return DetectionReason(code=code, detail=detail, confidence=confidence)
-
-
-def detect(site: Site, index: RepoIndex) -> Detection | None:
+def detect(site: Site, index: RepoIndex) -> Detection[Static] | None:
     body = site.body
     names = {last_name(d) for d in site.decorators}
     if names & NEVER_STUBS or site.owner_kind is ClassKind.PROTOCOL:
@@ -81,7 +62,7 @@ def detect(site: Site, index: RepoIndex) -> Detection | None:
 
 def _marker(site: Site) -> DetectionReason | None:
     if any(last_name(d) == "dynamic" for d in site.decorators):
-        return _reason("explicit_marker", "A @dynamic decorator marks the function as dynamic.", 1.0)
+        return reason("explicit_marker", "A @dynamic decorator marks the function as dynamic.", 1.0)
     if not site.mentions_marker:
         return None
     comments = comments_above(site.outer)
@@ -90,7 +71,7 @@ def _marker(site: Site) -> DetectionReason | None:
     if b"agentforge" in (site.outer.text or b"").lower():
         comments += nodes_of("comment", site.outer)
     if any(MARKER.search(text(c)) for c in comments):
-        return _reason("explicit_marker", "An `# agentforge: dynamic` comment marks the function.", 1.0)
+        return reason("explicit_marker", "An `# agentforge: dynamic` comment marks the function.", 1.0)
     return None
 
 
@@ -106,26 +87,26 @@ def comments_above(outer: Node) -> list[Node]:
     return found
 
 
-def _body(site: Site, body: Node, index: RepoIndex) -> Detection | None:
+def _body(site: Site, body: Node, index: RepoIndex) -> Detection[Static] | None:
     if longer_than(body, STUB_STATEMENTS):
         return None  # most bodies: decided without building their statement lists
     doc = docstring_node(body)
     rest = [s for s in statements(body) if s != doc]
     if not rest:
-        return Detection([_reason("not_implemented", "The body is only a docstring.", 0.7)])
+        return Detection([reason("not_implemented", "The body is only a docstring.", 0.7)])
     if len(rest) > 1:
         return None
     stmt = rest[0]
     if stmt.type == "pass_statement":
-        return Detection([_reason("not_implemented", "The body is only `pass`.", 0.7)])
+        return Detection([reason("not_implemented", "The body is only `pass`.", 0.7)])
     if stmt.type == "expression_statement" and [c.type for c in stmt.named_children] == ["ellipsis"]:
-        return Detection([_reason("not_implemented", "The body is only `...`.", 0.7)])
+        return Detection([reason("not_implemented", "The body is only `...`.", 0.7)])
     if stmt.type == "raise_statement" and _raises_not_implemented(stmt):
-        return Detection([_reason("not_implemented", "The body only raises NotImplementedError.", 0.9)])
+        return Detection([reason("not_implemented", "The body only raises NotImplementedError.", 0.9)])
     if stmt.type == "return_statement":
         value = stmt.named_children[0] if stmt.named_child_count else None
         if value is None:
-            return Detection([_reason("returns_literal", "The body is a bare `return`.", 0.6)], Static(None))
+            return Detection([reason("returns_literal", "The body is a bare `return`.", 0.6)], Static(None))
         return _returned(site, value, index)
     return None
 
@@ -138,19 +119,19 @@ def _raises_not_implemented(stmt: Node) -> bool:
     return name is not None and last_name(name) == "NotImplementedError"
 
 
-def _returned(site: Site, value: Node, index: RepoIndex) -> Detection | None:
+def _returned(site: Site, value: Node, index: RepoIndex) -> Detection[Static] | None:
     static = evaluate(value, index, site.rel)
     if static is not None:
         if static.shape is Shape.ENUM_MEMBER:
             detail = f"The body only returns the fixed enum member `{text(value)}`."
-            return Detection([_reason("returns_enum_member", detail, 0.75)], static, value)
+            return Detection([reason("returns_enum_member", detail, 0.75)], static, value)
         if static.shape is Shape.OBJECT:
             if not static.value:
                 return None  # `Model()` is a factory of defaults, not a hard-coded answer
             detail = f"The body only returns a `{static.type_name}` built from constant arguments."
-            return Detection([_reason("returns_constant_object", detail, 0.75)], static, value)
+            return Detection([reason("returns_constant_object", detail, 0.75)], static, value)
         detail = f"The body only returns a hard-coded {type(static.value).__name__} literal."
-        return Detection([_reason("returns_literal", detail, 0.6)], static, value)
+        return Detection([reason("returns_literal", detail, 0.6)], static, value)
     if not MOCK_WORD.search(text(value)):
         return None
     mock = next((n for n in descendants(value) if _is_mock(n)), None)
@@ -158,7 +139,7 @@ def _returned(site: Site, value: Node, index: RepoIndex) -> Detection | None:
         return None
     example = _mock_example(value, mock, index, site.rel)
     detail = f"The body only returns data drawn from the mock collection `{text(mock)}`."
-    return Detection([_reason("returns_mock_data", detail, 0.8)], example, value)
+    return Detection([reason("returns_mock_data", detail, 0.8)], example, value)
 
 
 def _param_names(site: Site) -> set[str]:
@@ -197,7 +178,7 @@ def _hints(site: Site, body: Node, index: RepoIndex) -> list[DetectionReason]:
     notes = [text(c) for c in nodes_of("comment", site.node)] + [docstring(body) or ""]
     tag = next((m.group(1) for n in notes if (m := TODO.search(n))), None)
     if tag is not None:
-        hints.append(_reason("todo_marker", f"A {tag} note marks the function as unfinished.", 0.5))
+        hints.append(reason("todo_marker", f"A {tag} note marks the function as unfinished.", 0.5))
     raw = text(body)
     if "\\" not in raw and not MOCK_WORD.search(raw) and not PLACEHOLDER.search(raw):
         return hints  # unescaped strings are slices of `raw`, and no mock is named: no phrase can be found
@@ -209,7 +190,7 @@ def _hints(site: Site, body: Node, index: RepoIndex) -> list[DetectionReason]:
     phrase = next((m.group(0) for s in strings if (m := PLACEHOLDER.search(s))), None)
     if phrase is not None:
         detail = f"The hard-coded text holds the placeholder phrase {phrase!r}."
-        hints.append(_reason("placeholder_text", detail, 0.6))
+        hints.append(reason("placeholder_text", detail, 0.6))
     return hints
 
 

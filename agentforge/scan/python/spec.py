@@ -9,8 +9,10 @@ from collections.abc import Callable
 from tree_sitter import Node
 
 from agentforge.artifacts import JsonSchema, Language, ModuleSpec, Param
-from agentforge.scan.python.detect import TODO, Detection, comments_above
+from agentforge.scan.extractor import Detection
+from agentforge.scan.python.detect import TODO, comments_above
 from agentforge.scan.python.index import RepoIndex
+from agentforge.scan.python.literals import Static
 from agentforge.scan.python.python_types import SchemaResolver
 from agentforge.scan.python.sites import Site
 from agentforge.scan.python.syntax import docstring, first_paragraph, last_name, nodes_of, span, text
@@ -21,7 +23,7 @@ _PRAGMA = re.compile(r"^#\s*(noqa|type:|pragma|pylint|fmt:|ruff:|mypy:|agentforg
 
 
 def build_spec(
-    site: Site, detection: Detection, index: RepoIndex, source: bytes, warn: Callable[[str], None]
+    site: Site, detection: Detection[Static], index: RepoIndex, source: bytes, warn: Callable[[str], None]
 ) -> ModuleSpec:
     module_id = f"{site.rel}::{site.qualname}"
 
