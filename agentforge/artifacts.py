@@ -122,11 +122,15 @@ class Canary(Artifact):
 
 
 class Route(Artifact):
-    """Where a module's calls go. Targets are `base` or an immutable adapter name."""
+    """Where a module's calls go. Targets are `base`, an immutable adapter name, `backend:NAME` or `static`;
+    any but `static` may end in `+examples` (or `+examples:K`) to carry retrieved corrections in the prompt."""
 
     champion: str = "base"
     canary: Canary | None = None
     fallback: list[str] = Field(default_factory=lambda: ["base", "static"])
+    examples: int = Field(default=0, ge=0)
+    """Most similar past corrections the champion's prompt carries as examples (0: none). Also the count a
+    `+examples` target without `:K` uses, when above 0."""
 
 
 class Policy(Artifact):
@@ -182,7 +186,10 @@ class Rung(StrEnum):
     """Which rung of the ladder answered a call."""
 
     BASE = "base"
+    BASE_EXAMPLES = "base+examples"
+    """The base model with the module's most similar past corrections in its prompt."""
     ADAPTER = "adapter"
+    ADAPTER_EXAMPLES = "adapter+examples"
     STATIC = "static"
 
 
@@ -190,6 +197,8 @@ class RouteTaken(Artifact):
     model: str
     adapter: str | None = None
     rung: Rung = Rung.BASE
+    examples: list[str] = Field(default_factory=list)
+    """Trace ids of the corrections the prompt carried as examples, least similar first."""
 
 
 class Trace(Artifact):
@@ -240,16 +249,60 @@ class JobState(StrEnum):
     PROMOTED = "promoted"
     REJECTED = "rejected"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def active(self) -> bool:
+        """Held by a worker under a lease."""
+        return self in (JobState.RUNNING, JobState.EVALUATING)
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobState.PROMOTED, JobState.REJECTED, JobState.FAILED, JobState.CANCELLED)
+
+
+class JobTrigger(StrEnum):
+    """Why a job was queued."""
+
+    CORRECTIONS = "corrections"
+    MANUAL = "manual"
+    SCHEDULE = "schedule"
+
+
+class JobProgress(Artifact):
+    phase: str
+    """`train`, `evaluate …`."""
+    done: int = 0
+    total: int = 0
 
 
 class TrainingJob(Artifact):
+    """A durable queue entry: one module's retraining, claimed by a worker under a lease it must keep renewing."""
+
     id: str = Field(default_factory=new_id)
     workspace_id: str = DEFAULT_WORKSPACE
     module_id: str
     state: JobState = JobState.QUEUED
+    trigger: JobTrigger = JobTrigger.MANUAL
+    recipe: str = "cpu-default"
+    """Recipe name in `adapters/` or a YAML path, resolved by the worker."""
     adapter: str | None = None
     """The adapter version this job produced, once trained."""
     error: str | None = None
+    """The last attempt's error."""
+    attempts: int = 0
+    """Claims so far, redeliveries included."""
+    max_attempts: int = 3
+    lease_owner: str | None = None
+    """The worker holding the job, or the last one that held it."""
+    lease_expires_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    run_after: datetime = Field(default_factory=utcnow)
+    """Not claimed before this time (backoff, schedule)."""
+    cancel_requested: bool = False
+    corrections: int = 0
+    """The module's correction count when the job was queued (what the next trigger counts from)."""
+    progress: JobProgress | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

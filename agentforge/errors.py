@@ -61,3 +61,15 @@ class InvalidInputError(AgentforgeError):
 
 class ConfigError(AgentforgeError):
     """Settings that cannot work together (a back end, a URL, a key variable)."""
+
+
+class JobError(AgentforgeError):
+    """A job operation its state does not allow (cancel a finished job, retry a running one)."""
+
+
+class LeaseLostError(JobError):
+    """The worker no longer holds the job's lease (it expired and another worker took the job over)."""
+
+
+class JobStoppedError(JobError):
+    """A running job was asked to stop: cancelled by a user, or its worker is shutting down."""

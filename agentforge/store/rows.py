@@ -128,6 +128,24 @@ def to_adapter(row: AdapterRow) -> AdapterVersion:
     return AdapterVersion.model_validate({**row.data, "created_at": row.created_at})
 
 
+JOB_COLUMNS = (
+    "state",
+    "adapter",
+    "trigger",
+    "attempts",
+    "max_attempts",
+    "lease_owner",
+    "lease_expires_at",
+    "heartbeat_at",
+    "run_after",
+    "cancel_requested",
+    "error",
+    "created_at",
+    "updated_at",
+)
+"""Job fields kept in typed columns; the columns win over `data` when reading (queue updates set them in SQL)."""
+
+
 def job_row(job: TrainingJob) -> TrainingJobRow:
     return TrainingJobRow(
         workspace_id=job.workspace_id,
@@ -135,6 +153,15 @@ def job_row(job: TrainingJob) -> TrainingJobRow:
         module_id=job.module_id,
         state=job.state.value,
         adapter=job.adapter,
+        trigger=job.trigger.value,
+        attempts=job.attempts,
+        max_attempts=job.max_attempts,
+        lease_owner=job.lease_owner,
+        lease_expires_at=job.lease_expires_at,
+        heartbeat_at=job.heartbeat_at,
+        run_after=job.run_after,
+        cancel_requested=job.cancel_requested,
+        error=job.error,
         created_at=job.created_at,
         updated_at=job.updated_at,
         data=dump(job),
@@ -142,4 +169,4 @@ def job_row(job: TrainingJob) -> TrainingJobRow:
 
 
 def to_job(row: TrainingJobRow) -> TrainingJob:
-    return TrainingJob.model_validate({**row.data, "created_at": row.created_at, "updated_at": row.updated_at})
+    return TrainingJob.model_validate({**row.data, **{name: getattr(row, name) for name in JOB_COLUMNS}})

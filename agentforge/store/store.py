@@ -7,7 +7,7 @@ one transaction per method; every query is scoped by `workspace_id`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import Self
 
@@ -93,6 +93,10 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({safe_url(self._engine.url)!r})"
+
+    def transaction(self, *, write: bool = False) -> AbstractContextManager[Session]:
+        """One session in one transaction, for components with SQL of their own (the job queue)."""
+        return self._tx(write=write)
 
     @contextmanager
     def _tx(self, *, write: bool = False) -> Iterator[Session]:

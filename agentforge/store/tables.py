@@ -21,6 +21,8 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -192,10 +194,21 @@ class AdapterRow(Base):
 
 
 class TrainingJobRow(Base):
+    """A queue entry. The typed columns are the queue's truth (claims update them in SQL); `data` mirrors them."""
+
     __tablename__ = "jobs"
     __table_args__ = (
         Index("ix_jobs_workspace_module_created", "workspace_id", "module_id", "created_at"),
         Index("ix_jobs_state_created", "state", "created_at"),
+        Index("ix_jobs_state_run_after", "state", "run_after"),
+        Index(
+            "uq_jobs_one_queued_per_module",
+            "workspace_id",
+            "module_id",
+            unique=True,
+            sqlite_where=text("state = 'queued'"),
+            postgresql_where=text("state = 'queued'"),
+        ),
     )
 
     workspace_id: Mapped[str] = _workspace_fk()
@@ -206,3 +219,12 @@ class TrainingJobRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     data: Mapped[dict[str, Any]]
+    trigger: Mapped[str] = mapped_column(server_default="manual")
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    max_attempts: Mapped[int] = mapped_column(server_default="3")
+    lease_owner: Mapped[str | None]
+    lease_expires_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    run_after: Mapped[datetime]
+    cancel_requested: Mapped[bool] = mapped_column(server_default=false())
+    error: Mapped[str | None]
