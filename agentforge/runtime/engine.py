@@ -6,12 +6,14 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agentforge.artifacts import (
     DEFAULT_WORKSPACE,
     Correction,
+    Example,
     ModulePlan,
     ModuleSpec,
     Route,
@@ -28,18 +30,17 @@ from agentforge.errors import (
 )
 from agentforge.llm.base import Message, Model, ModelRequest, ModelResponse
 from agentforge.runtime.metrics import RuntimeMetrics
-from agentforge.runtime.prompts import output_labels, render_messages
+from agentforge.runtime.prompts import fit_examples, output_labels, render_messages
+from agentforge.runtime.retrieval import BM25Retriever, ExampleIndex, Exclusion, Retriever
+from agentforge.runtime.targets import BACKEND_PREFIX, STATIC, Step, route_steps
 from agentforge.runtime.trace_writer import TraceWriter
 from agentforge.runtime.validation import check_correction, parse_output, schema_errors
 from agentforge.store import Store
 
-STATIC = "static"
-BASE = "base"
-BACKEND_PREFIX = "backend:"
-"""A route target `backend:NAME` is the base model of another back end given to the engine (`backends=`)."""
 ROUTE_CACHE_S = 5.0
-"""How long the runtime trusts its copy of specs, plans and routes. Changes made through the engine's own
-store show at once; changes made by another process (a worker promoting an adapter) within this time."""
+"""How long the runtime trusts its copy of specs, plans, routes and retrieval indexes. Changes made through
+the engine's own store show at once; changes made by another process (a worker promoting an adapter, a
+correction stored elsewhere) within this time."""
 
 
 def canary_bucket(request_id: str) -> float:
@@ -65,6 +66,7 @@ class Engine:
         catalog: Catalog | None = None,
         metrics: RuntimeMetrics | None = None,
         backends: Mapping[str, Model] | None = None,
+        retriever: Retriever | None = None,
     ) -> None:
         self.store = store
         self.model = model
@@ -77,6 +79,9 @@ class Engine:
         self._specs: list[ModuleSpec] = []
         self._plans: dict[str, ModulePlan] = {}
         self._cached_at = (-1, 0.0)  # (store revision, monotonic time) of the copy
+        self.retriever: Retriever = retriever or BM25Retriever()
+        """Finds the past corrections a `+examples` rung shows the model (BM25 unless given)."""
+        self._indexes: dict[str, _CachedIndex] = {}
 
     def _fresh(self) -> None:
         """Drop the cached specs and plans when the store changed them or they are older than ROUTE_CACHE_S."""
@@ -121,7 +126,8 @@ class Engine:
         self.model.load_adapter(name, Path(adapter.path))
 
     def messages_for(self, module_ref: str, inputs: dict[str, Any]) -> list[Message]:
-        """The prompt a call of the module sends to the model (kind and role templates filled with `inputs`)."""
+        """The prompt a call of the module sends to the model (kind and role templates filled with `inputs`;
+        no retrieved examples: what bridges send and adapters are trained on)."""
         spec = self.spec(module_ref)
         plan = self.plan(spec.id)
         return render_messages(self.catalog.kind(plan.kind), self.catalog.role(plan.agent_role), spec, inputs)
@@ -131,33 +137,69 @@ class Engine:
         chain, up to the static value); `None` stands for the base model."""
         spec = self.spec(module_ref)
         route = self.plan(spec.id).route
-        chosen = pick_target(route, request_id)
         targets: list[str | None] = []
-        for step in [chosen, *(t for t in route.fallback if t != chosen)]:
-            if step == STATIC:
+        for step in route_steps(route, pick_target(route, request_id), explicit=False):
+            if step.target == STATIC:
                 break
-            if not step.startswith(BACKEND_PREFIX):
-                targets.append(None if step == BASE else step)
+            if not step.target.startswith(BACKEND_PREFIX) and step.adapter not in targets:
+                targets.append(step.adapter)
         return targets
 
-    def _model_for(self, step: str) -> tuple[Model, str | None]:
-        """(the model that answers a route step, the adapter it uses)."""
-        if step.startswith(BACKEND_PREFIX):
-            name = step.removeprefix(BACKEND_PREFIX)
+    def _model_for(self, step: Step) -> Model:
+        """The model that answers a route step (with its adapter made resident)."""
+        if step.target.startswith(BACKEND_PREFIX):
+            name = step.target.removeprefix(BACKEND_PREFIX)
             if name not in self.backends:
-                raise NotFoundError(f"no back end named {name!r} is configured (route target {step!r})")
-            return self.backends[name], None
-        if step == BASE:
-            return self.model, None
-        self.ensure_adapter(step)
-        return self.model, step
+                raise NotFoundError(f"no back end named {name!r} is configured (route target {step.target!r})")
+            return self.backends[name]
+        if step.adapter is not None:
+            self.ensure_adapter(step.adapter)
+        return self.model
+
+    def example_index(self, module_id: str) -> ExampleIndex:
+        """The module's retrieval index over its corrections, rebuilt when they change.
+
+        Trusted for ROUTE_CACHE_S, then kept as long as the store's count of the module's corrections is
+        unchanged; `correct` drops it at once."""
+        now = time.monotonic()
+        cached = self._indexes.get(module_id)
+        if cached is not None and now - cached.checked_at <= ROUTE_CACHE_S:
+            return cached.index
+        count = self.store.count_corrections(self.workspace_id, module_id)
+        if cached is None or cached.count != count:
+            examples = self.store.list_examples(self.workspace_id, module_id)
+            cached = _CachedIndex(self.retriever.index(examples), count, now)
+        cached.checked_at = now
+        self._indexes[module_id] = cached
+        return cached.index
+
+    def retrieve(
+        self, module_ref: str, inputs: dict[str, Any], k: int, exclude: Exclusion | None = None
+    ) -> list[Example]:
+        """The `k` past corrections of the module most similar to `inputs`, most similar first."""
+        return self.example_index(self.spec(module_ref).id).search(inputs, k, exclude)
+
+    def _examples_for(
+        self, spec: ModuleSpec, plan: ModulePlan, inputs: dict[str, Any], k: int, exclude: Exclusion
+    ) -> list[Example]:
+        """The retrieved corrections a step's prompt shows: up to `k`, as many as the prompt has room for."""
+        if k == 0:
+            return []
+        found = self.example_index(spec.id).search(inputs, k, exclude)
+        return fit_examples(self.catalog.kind(plan.kind), spec, found)
 
     async def _ask(
-        self, spec: ModuleSpec, plan: ModulePlan, inputs: dict[str, Any], adapter: str | None, model: Model
+        self,
+        spec: ModuleSpec,
+        plan: ModulePlan,
+        inputs: dict[str, Any],
+        adapter: str | None,
+        model: Model,
+        examples: list[Example],
     ) -> tuple[Any, ModuleResponseTotals]:
         kind = self.catalog.kind(plan.kind)
         role = self.catalog.role(plan.agent_role)
-        messages = render_messages(kind, role, spec, inputs)
+        messages = render_messages(kind, role, spec, inputs, examples)
         labels = output_labels(spec.output_schema) if kind.output == "label" else None
         totals = ModuleResponseTotals()
         last: OutputValidationError | None = None
@@ -194,31 +236,45 @@ class Engine:
         request_id: str | None = None,
         target: str | None = None,
         record: bool = True,
+        exclude: Exclusion | None = None,
     ) -> Trace:
-        """Answer one call. `target` forces a route target (`base` or an adapter), as evaluation does."""
+        """Answer one call.
+
+        `target` forces one route target, as evaluation does: `base`, an adapter, `backend:NAME`, `static`, any
+        but `static` with `+examples[:K]` (see `agentforge.runtime.targets`). `exclude` says which corrections
+        retrieval must not show; by default nothing for served calls and, for `record=False` calls (evaluation),
+        `Exclusion.evaluation()`: the held-out split and the input itself, so a score never sees its answer.
+        """
         spec = self.spec(module_ref)
         self._check_inputs(spec, inputs)
         plan = self.plan(spec.id)
-        chosen = target or pick_target(plan.route, request_id)
-        chain = [chosen] if target else [chosen, *(t for t in plan.route.fallback if t != chosen)]
+        steps = route_steps(plan.route, target or pick_target(plan.route, request_id), explicit=target is not None)
+        if exclude is None:
+            exclude = Exclusion() if record else Exclusion.evaluation()
         started = time.perf_counter()
         errors: list[str] = []
         trace: Trace | None = None
-        for step in chain:
-            if step == STATIC:
+        for step in steps:
+            if step.target == STATIC:
                 break
             try:
-                model, adapter = self._model_for(step)
-                output, totals = await self._ask(spec, plan, inputs, adapter, model)
+                model = self._model_for(step)
+                examples = self._examples_for(spec, plan, inputs, step.examples, exclude)
+                output, totals = await self._ask(spec, plan, inputs, step.adapter, model, examples)
             except (ModelError, OutputValidationError, NotFoundError, TimeoutError) as exc:
-                errors.append(f"{step}: {str(exc) or type(exc).__name__}")
+                errors.append(f"{step.target}{'+examples' if step.examples else ''}: {str(exc) or type(exc).__name__}")
                 continue
             trace = Trace(
                 workspace_id=self.workspace_id,
                 module_id=spec.id,
                 input=inputs,
                 output=output,
-                route=RouteTaken(model=totals.model, adapter=adapter, rung=Rung.ADAPTER if adapter else Rung.BASE),
+                route=RouteTaken(
+                    model=totals.model,
+                    adapter=step.adapter,
+                    rung=step.rung,
+                    examples=[e.trace_id for e in reversed(examples)],
+                ),
                 prompt_tokens=totals.prompt_tokens,
                 completion_tokens=totals.completion_tokens,
                 retries=totals.retries,
@@ -226,7 +282,7 @@ class Engine:
             )
             break
         if trace is None:
-            if not (plan.policy.static_fallback and STATIC in chain and spec.static_example is not None):
+            if not (plan.policy.static_fallback and Step(STATIC) in steps and spec.static_example is not None):
                 raise OutputValidationError(f"every route failed for {spec.id}: {'; '.join(errors)}")
             trace = Trace(
                 workspace_id=self.workspace_id,
@@ -265,8 +321,17 @@ class Engine:
             workspace_id=self.workspace_id, trace_id=trace.id, module_id=trace.module_id, value=value
         )
         self.store.add_correction(correction)
+        self._indexes.pop(trace.module_id, None)
         self.metrics.corrections.labels(self.workspace_id, trace.module_id).inc()
         return correction
+
+
+@dataclass
+class _CachedIndex:
+    index: ExampleIndex
+    count: int
+    """The module's stored corrections when the index was built."""
+    checked_at: float
 
 
 class ModuleResponseTotals:

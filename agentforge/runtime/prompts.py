@@ -7,11 +7,17 @@ it will see at run time.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from agentforge.artifacts import JsonSchema, ModuleSpec
+from agentforge.artifacts import Example, JsonSchema, ModuleSpec
 from agentforge.catalog import KindSpec, RoleSpec
 from agentforge.llm.base import Message
+
+EXAMPLE_CHARS = 1200
+"""Longest rendered input (cut beyond) and answer (left out beyond) of one retrieved example in a prompt."""
+EXAMPLES_CHARS = 6000
+"""Most characters the retrieved examples of one prompt take in all (about 1,500 tokens)."""
 
 
 def output_labels(schema: JsonSchema) -> list[str] | None:
@@ -32,7 +38,54 @@ def render_inputs(inputs: dict[str, Any]) -> str:
     return "\n".join(f"{name}: {_render_value(value)}" for name, value in inputs.items())
 
 
-def render_messages(kind: KindSpec, role: RoleSpec, spec: ModuleSpec, inputs: dict[str, Any]) -> list[Message]:
+def _trim(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+def fit_examples(
+    kind: KindSpec,
+    spec: ModuleSpec,
+    examples: Sequence[Example],
+    *,
+    example_chars: int = EXAMPLE_CHARS,
+    examples_chars: int = EXAMPLES_CHARS,
+) -> list[Example]:
+    """The examples a prompt has room for, in the given order (most similar first).
+
+    An example whose answer is longer than `example_chars` is left out (a cut answer would teach a malformed
+    one); the examples stop where their rendered turns would pass `examples_chars` in all. Inputs longer than
+    `example_chars` count as cut (see `render_messages`).
+    """
+    kept: list[Example] = []
+    used = 0
+    for example in examples:
+        answer = render_target(kind, spec, example.target)
+        if len(answer) > example_chars:
+            continue
+        asked = _render_user(kind, spec, _trim(render_inputs(example.input), example_chars))
+        if used + len(asked) + len(answer) > examples_chars:
+            break
+        used += len(asked) + len(answer)
+        kept.append(example)
+    return kept
+
+
+def render_messages(
+    kind: KindSpec,
+    role: RoleSpec,
+    spec: ModuleSpec,
+    inputs: dict[str, Any],
+    examples: Sequence[Example] = (),
+    *,
+    example_chars: int = EXAMPLE_CHARS,
+    examples_chars: int = EXAMPLES_CHARS,
+) -> list[Message]:
+    """System turn, then each example as a past user turn with its corrected answer, then the call itself.
+
+    Examples come most similar first and are shown in reverse, the most similar next to the call, each in the
+    module's own user template and answer format (`render_target`), so the model's output rules are unchanged.
+    Only what `fit_examples` keeps is shown, with inputs cut to `example_chars`.
+    """
     labels = output_labels(spec.output_schema) or []
     system = kind.system.format(
         role=f"the {role.name} of this application",
@@ -40,8 +93,17 @@ def render_messages(kind: KindSpec, role: RoleSpec, spec: ModuleSpec, inputs: di
         labels=", ".join(labels),
         schema=json.dumps(spec.output_schema, sort_keys=True),
     )
-    user = kind.user.format(intent=spec.intent or spec.name, inputs=render_inputs(inputs))
-    return [Message(role="system", content=system.strip()), Message(role="user", content=user.strip())]
+    shown: list[Message] = []
+    for example in fit_examples(kind, spec, examples, example_chars=example_chars, examples_chars=examples_chars):
+        asked = _render_user(kind, spec, _trim(render_inputs(example.input), example_chars))
+        answer = render_target(kind, spec, example.target)
+        shown[:0] = [Message(role="user", content=asked), Message(role="assistant", content=answer)]
+    user = _render_user(kind, spec, render_inputs(inputs))
+    return [Message(role="system", content=system.strip()), *shown, Message(role="user", content=user)]
+
+
+def _render_user(kind: KindSpec, spec: ModuleSpec, rendered_inputs: str) -> str:
+    return kind.user.format(intent=spec.intent or spec.name, inputs=rendered_inputs).strip()
 
 
 def render_target(kind: KindSpec, spec: ModuleSpec, value: Any) -> str:

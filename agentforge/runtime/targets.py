@@ -1,0 +1,81 @@
+"""Route targets, read as rungs of the ladder: base, base + retrieved examples, adapter, adapter + examples.
+
+A target is `base`, an adapter name, `backend:NAME` (another back end's base model) or `static`; any but
+`static` may end in `+examples` (the route's `examples` count, or `DEFAULT_EXAMPLES` when that is 0) or
+`+examples:K`. A route's champion written plainly also carries examples when the route's `examples` is
+above 0; its canary and fallbacks carry them only when they say `+examples`. So `base` given as an explicit
+target is always the bare base model, which lets an evaluation put rungs side by side.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agentforge.artifacts import Route, Rung
+from agentforge.errors import InvalidInputError
+
+__all__ = ["BACKEND_PREFIX", "BASE", "DEFAULT_EXAMPLES", "STATIC", "Step", "parse_target", "route_steps"]
+
+STATIC = "static"
+BASE = "base"
+BACKEND_PREFIX = "backend:"
+"""A route target `backend:NAME` is the base model of another back end given to the engine (`backends=`)."""
+DEFAULT_EXAMPLES = 4
+"""Examples a `+examples` target carries when neither the target nor the route gives a count."""
+
+_EXAMPLES = re.compile(r"^(?P<target>.+)\+examples(?::(?P<k>\d+))?$")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One target of a route, as the engine tries it."""
+
+    target: str
+    """`base`, an adapter name, `backend:NAME` or `static` (without any `+examples`)."""
+    examples: int = 0
+    """Retrieved corrections the prompt carries (0: none)."""
+
+    @property
+    def adapter(self) -> str | None:
+        if self.target in (BASE, STATIC) or self.target.startswith(BACKEND_PREFIX):
+            return None
+        return self.target
+
+    @property
+    def rung(self) -> Rung:
+        if self.target == STATIC:
+            return Rung.STATIC
+        if self.adapter is None:
+            return Rung.BASE_EXAMPLES if self.examples else Rung.BASE
+        return Rung.ADAPTER_EXAMPLES if self.examples else Rung.ADAPTER
+
+
+def parse_target(text: str, route: Route) -> Step:
+    """Read one target; `route` gives the count for a bare `+examples`. InvalidInputError when malformed."""
+    match = _EXAMPLES.match(text)
+    if match is None:
+        if "+examples" in text or not text:
+            raise InvalidInputError(f"malformed route target {text!r} (expected TARGET, TARGET+examples[:K])")
+        return Step(text)
+    target, k = match["target"], match["k"]
+    if target == STATIC:
+        raise InvalidInputError(f"route target {text!r}: the static value takes no examples")
+    count = int(k) if k is not None else (route.examples or DEFAULT_EXAMPLES)
+    if count < 1:
+        raise InvalidInputError(f"route target {text!r}: the example count must be at least 1")
+    return Step(target, count)
+
+
+def route_steps(route: Route, chosen: str, *, explicit: bool) -> list[Step]:
+    """The steps a call tries: `chosen` alone when it was given explicitly, else `chosen` then the fallback chain
+    (up to and including `static`). The champion carries the route's `examples` unless it says otherwise."""
+    first = parse_target(chosen, route)
+    if not explicit and chosen == route.champion and first.examples == 0 and first.target != STATIC:
+        first = Step(first.target, route.examples)
+    steps = [first]
+    for text in [] if explicit else route.fallback:
+        step = parse_target(text, route)
+        if step not in steps:
+            steps.append(step)
+    return steps
