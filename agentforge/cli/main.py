@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from agentforge.cli.adapters import adapters_app
 from agentforge.cli.dynamize import dynamize
 from agentforge.cli.model_commands import models_app
 from agentforge.cli.render import modules_table, plan_table, print_warnings
@@ -186,6 +187,7 @@ def train(
 dataset_app = typer.Typer(help="Per-module datasets built from corrections.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(models_app, name="models")
+app.add_typer(adapters_app, name="adapters")
 
 
 @dataset_app.command("export")
