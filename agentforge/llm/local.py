@@ -287,14 +287,7 @@ class LocalModel(GuidedDecoding):
         text, completion = await self._batcher.submit(
             (req.adapter, req.temperature), (prompt_ids, max(1, req.max_new_tokens))
         )
-        return ModelResponse(
-            text=text,
-            model=self._name,
-            adapter=req.adapter,
-            prompt_tokens=len(prompt_ids),
-            completion_tokens=completion,
-            latency_ms=(time.perf_counter() - start) * 1000.0,
-        )
+        return self._response(req, text, len(prompt_ids), completion, start)
 
     def _request_blocking(self, req: ModelRequest) -> ModelResponse:
         """A label or guided-JSON request (free generation goes through the batcher)."""
@@ -318,12 +311,23 @@ class LocalModel(GuidedDecoding):
                 raise
             except Exception as e:
                 raise ModelError(f"model {self._name} failed: {type(e).__name__}: {e}") from e
+        return self._response(req, text, len(prompt_ids), completion, start, scores)
+
+    def _response(
+        self,
+        req: ModelRequest,
+        text: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        start: float,
+        scores: dict[str, float] | None = None,
+    ) -> ModelResponse:
         return ModelResponse(
             text=text,
             model=self._name,
             adapter=req.adapter,
-            prompt_tokens=len(prompt_ids),
-            completion_tokens=completion,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
             latency_ms=(time.perf_counter() - start) * 1000.0,
             choice_scores=scores,
         )
