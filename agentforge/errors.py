@@ -55,6 +55,14 @@ class TrainingError(AgentforgeError):
     """A training job failed."""
 
 
+class PromotionError(AgentforgeError):
+    """A hand promotion or rollback that cannot be done (nothing to roll back to, a rejected adapter, ...)."""
+
+
+class ExportError(AgentforgeError):
+    """An adapter could not be exported (missing base model or converter, a failed merge or conversion)."""
+
+
 class InvalidInputError(AgentforgeError):
     """Inputs to a module call that do not fit its input schema."""
 

@@ -15,9 +15,10 @@ from rich.table import Table
 
 from agentforge.artifacts import AdapterVersion, Route
 from agentforge.errors import AgentforgeError, NotFoundError
-from agentforge.learn.promotion import RouteChange
+from agentforge.learn.export import ExportFormat
 
 if TYPE_CHECKING:
+    from agentforge.learn.promotion import RouteChange
     from agentforge.runtime.host import OpenApp
     from agentforge.store import Store
 
@@ -197,3 +198,37 @@ def rollback_command(
     except AgentforgeError as exc:
         raise _fail(exc) from exc
     _print_change(change, as_json, "rolled back")
+
+
+@adapters_app.command("export")
+def export_command(
+    name: NameArg,
+    app_dir: AppOpt,
+    out: Annotated[Path, typer.Option("-o", "--out", help="New folder to write.")],
+    output_format: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="peft (adapter folder), merged (safetensors model), gguf (+ Ollama Modelfile)."),
+    ] = ExportFormat.PEFT,
+    llama_cpp: Annotated[
+        Path | None, typer.Option(help="llama.cpp's convert_hf_to_gguf.py (default: $LLAMA_CPP_DIR, then PATH).")
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Export an adapter: as PEFT, merged into its base model (safetensors), or as GGUF for Ollama."""
+    from agentforge.config import Paths, default_home
+    from agentforge.learn.export import export_adapter
+    from agentforge.llm.weights import resolve_model_dir
+
+    try:
+        opened = _open(app_dir, store)
+        adapter = opened.store.get_adapter(opened.manifest.workspace_id, name)
+        model_dir = None
+        if output_format is not ExportFormat.PEFT:
+            model_dir = resolve_model_dir(adapter.base_model, Paths(home=default_home()))
+        with console.status(f"exporting {name} as {output_format.value}…") as status:
+            written = export_adapter(
+                adapter, out, output_format, model_dir=model_dir, converter=llama_cpp, progress=status.update
+            )
+    except AgentforgeError as exc:
+        raise _fail(exc) from exc
+    console.print(f"{name} exported as {output_format.value} to {written}")

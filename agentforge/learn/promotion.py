@@ -11,17 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agentforge.artifacts import AdapterStatus, AdapterVersion, Route
-from agentforge.errors import AgentforgeError
+from agentforge.errors import PromotionError
 from agentforge.store import Store
 
 __all__ = ["BASE", "STATIC", "PromotionError", "RouteChange", "previous_champion", "promote", "rollback"]
 
 BASE = "base"
 STATIC = "static"
-
-
-class PromotionError(AgentforgeError):
-    """A promotion or rollback that cannot be done (nothing to roll back to, a rejected adapter, ...)."""
 
 
 @dataclass(frozen=True)

@@ -186,3 +186,23 @@ def test_rollback_restores_the_previous_champion_for_the_next_call(
         time.sleep(0.1)
     assert answer() == (Rung.ADAPTER, "classify@aaaa")
     engine.close()
+
+
+def test_export_peft_copies_the_adapter_and_gguf_says_what_is_missing(
+    opened: OpenApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "a"
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text("{}")
+    (folder / "adapter_model.safetensors").write_bytes(b"weights")
+    _register(opened, "classify@aaaa", folder)
+    code, out = _cli(opened, "export", "classify@aaaa", "-o", str(tmp_path / "peft"))
+    assert code == 0, out
+    assert (tmp_path / "peft" / "adapter_model.safetensors").read_bytes() == b"weights"
+    assert json.loads((tmp_path / "peft" / "adapter_card.json").read_text())["name"] == "classify@aaaa"
+
+    monkeypatch.delenv("LLAMA_CPP_DIR", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, out = _cli(opened, "export", "classify@aaaa", "-o", str(tmp_path / "gguf"), "--format", "gguf")
+    assert code == 1 and "convert_hf_to_gguf.py" in out and "LLAMA_CPP_DIR" in out
+    assert not (tmp_path / "gguf").exists()
