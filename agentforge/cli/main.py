@@ -10,12 +10,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from agentforge.artifacts import ModuleSpec
 from agentforge.cli.adapters import adapters_app
 from agentforge.cli.dynamize import dynamize
+from agentforge.cli.jobs import jobs_app, worker
 from agentforge.cli.model_commands import models_app
 from agentforge.cli.render import modules_table, plan_table, print_warnings
 from agentforge.cli.scanning import NoCacheOpt, scan_path
-from agentforge.errors import AgentforgeError
+from agentforge.errors import AgentforgeError, NotFoundError
 
 app = typer.Typer(
     name="agentforge",
@@ -139,12 +141,20 @@ def serve(
             help="Another back end, KIND:MODEL[@URL] (repeatable); routes reach it as the target `backend:KIND`."
         ),
     ] = None,
+    train_after: Annotated[
+        int | None,
+        typer.Option(
+            help="Queue a module's retraining after this many new corrections "
+            "(default: $AGENTFORGE_TRAIN_AFTER, else 50; 0: never)."
+        ),
+    ] = None,
 ) -> None:
     """Serve a built app's modules over HTTP (invoke, traces, corrections, /metrics, /health)."""
     import uvicorn
 
     from agentforge.api import create_app
     from agentforge.cli.models import open_fallbacks, open_model
+    from agentforge.learn.triggers import train_after_from_env
     from agentforge.runtime import Engine
     from agentforge.runtime.host import open_app
 
@@ -152,7 +162,13 @@ def serve(
         opened = open_app(app_dir, store)
         chosen = open_model(console, backend=backend, backend_url=backend_url, model=model, api_key_env=api_key_env)
         others = open_fallbacks(console, fallback_backend or [])
-        engine = Engine(opened.store, chosen, workspace_id=opened.manifest.workspace_id, backends=others)
+        engine = Engine(
+            opened.store,
+            chosen,
+            workspace_id=opened.manifest.workspace_id,
+            backends=others,
+            train_after=train_after_from_env(train_after),
+        )
     except AgentforgeError as exc:
         raise _fail(exc) from exc
     console.print(f"serving {opened.manifest.app_name} on http://{host}:{port} with {chosen.name}")
@@ -166,15 +182,31 @@ def train(
     store: StoreOpt = None,
     model: ModelOpt = "smollm2-135m-instruct",
     recipe: Annotated[str, typer.Option(help="Recipe name in adapters/ or a YAML path.")] = "cpu-default",
+    now: Annotated[
+        bool, typer.Option("--now", help="Train here and now (with progress bars) instead of queueing for a worker.")
+    ] = False,
 ) -> None:
-    """Train a LoRA adapter on a module's corrections; promote it only if it beats the current route."""
-    from agentforge.cli.models import load_model
-    from agentforge.cli.progress import train_with_progress
-    from agentforge.runtime import Engine
+    """Queue a LoRA retraining of a module for `agentforge worker`, or run it at once with --now.
+
+    Either way the adapter is promoted only if it beats the current route on the held-out corrections.
+    """
     from agentforge.runtime.host import open_app
 
     try:
         opened = open_app(app_dir, store)
+        if not now:
+            from agentforge.store.queue import JobQueue
+
+            ws = opened.manifest.workspace_id
+            spec = _module(opened.store.list_specs(ws), module)
+            job, created = JobQueue(opened.store).enqueue(ws, spec.id, recipe=recipe)
+            verb = "queued" if created else "already queued as"
+            console.print(f"{verb} job {job.id} for {spec.id}; `agentforge worker --app {app_dir}` runs it")
+            return
+        from agentforge.cli.models import load_model
+        from agentforge.cli.progress import train_with_progress
+        from agentforge.runtime import Engine
+
         engine = Engine(opened.store, load_model(model, console), workspace_id=opened.manifest.workspace_id)
         outcome = train_with_progress(engine, module, opened.data, recipe, console)
     except AgentforgeError as exc:
@@ -184,9 +216,17 @@ def train(
         console.print(json.dumps(report.model_dump(mode="json"), indent=2))
 
 
+def _module(specs: list[ModuleSpec], ref: str) -> ModuleSpec:
+    found = [s for s in specs if ref in (s.id, s.name)]
+    if len(found) != 1:
+        raise NotFoundError(f"{'no' if not found else 'more than one'} module named {ref!r}")
+    return found[0]
+
+
 dataset_app = typer.Typer(help="Per-module datasets built from corrections.", no_args_is_help=True)
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(models_app, name="models")
+app.add_typer(jobs_app, name="jobs")
 app.add_typer(adapters_app, name="adapters")
 
 
@@ -210,3 +250,4 @@ def dataset_export(
 
 
 app.command()(dynamize)
+app.command()(worker)

@@ -49,6 +49,7 @@ def train_with_progress(engine: Engine, module: str, data: Paths, recipe_name: s
             base_model=recipe.base_model,
             format_text=engine.model.format_training_text,
             progress=report,
+            recipe_ref=recipe_name,
         )
     r = outcome.report
     verdict = "[green]promoted[/]" if r.promoted else "[yellow]rejected[/]"

@@ -1,4 +1,4 @@
-"""One training job, end to end: corrections → dataset → LoRA → evaluation gate → promotion.
+"""One claimed training job, end to end: corrections → dataset → LoRA → evaluation gate → promotion.
 
 This is the glue between the runtime (which answers, and so evaluates) and the learn pieces.
 """
@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
+import shutil
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,20 +26,23 @@ from agentforge.artifacts import (
     ModuleSpec,
     Route,
     TrainingJob,
-    utcnow,
 )
 from agentforge.config import Paths
-from agentforge.errors import AgentforgeError, TrainingError
+from agentforge.errors import AgentforgeError, LeaseLostError, TrainingError
 from agentforge.learn.card import AdapterCard, adapter_name, write_card
 from agentforge.learn.dataset import TrainItem, data_hash, export_alpaca, split_examples
 from agentforge.learn.gate import decide
+from agentforge.learn.lease import Lease
 from agentforge.learn.metrics import metric_for
-from agentforge.learn.recipe import Recipe
+from agentforge.learn.recipe import DEFAULT_RECIPE, Recipe
 from agentforge.learn.trainer import train_lora
 from agentforge.llm.base import Message
 from agentforge.runtime import Engine
 from agentforge.runtime.prompts import render_inputs, render_messages, render_target
 from agentforge.store import Store
+from agentforge.store.queue import JobQueue, Publication
+
+log = logging.getLogger("agentforge.worker")
 
 Progress = Callable[[str, int, int], None]
 """`(phase, done, total)`: phases are `train` and `evaluate …`."""
@@ -109,75 +117,181 @@ def train_module(
     base_model: str,
     format_text: FormatText,
     progress: Progress | None = None,
+    recipe_ref: str = DEFAULT_RECIPE,
+    lease_s: float = 60.0,
 ) -> TrainOutcome:
-    store, ws = engine.store, engine.workspace_id
+    """Train the module now, in this process, through the queue: its queued job (or a new manual one) is
+    claimed and run as a worker runs it, so its state, lease and publication are the same."""
+    queue = JobQueue(engine.store)
     spec = engine.spec(module_ref)
-    job = TrainingJob(workspace_id=ws, module_id=spec.id)
-    store.add_job(job)
-
-    def move(state: JobState, **changes: Any) -> None:
-        for key, value in changes.items():
-            setattr(job, key, value)
-        job.state, job.updated_at = state, utcnow()
-        store.update_job(job)
-
-    try:
-        train, held = split_examples(store.list_examples(ws, spec.id))
-        if len(train) < recipe.min_examples or not held:
-            raise TrainingError(
-                f"{spec.id} has {len(train)} training and {len(held)} held-out corrections; "
-                f"need at least {recipe.min_examples} and 1"
-            )
-        items = _items(engine, spec, train)
-        items_hash = data_hash(items)
-        name = adapter_name(spec.id, base_model=base_model, recipe=recipe, data_hash=items_hash)
-        out_dir = data.adapters / ws / name.replace("@", "--")
-        move(JobState.RUNNING, adapter=name)
-        result = train_lora(
-            model_dir,
-            items,
-            recipe,
-            out_dir,
-            format_text=format_text,
-            progress=(lambda step, total: progress("train", step, total)) if progress else None,
-        )
-        move(JobState.EVALUATING)
-        route = store.get_route(ws, spec.id)
-        adapter = AdapterVersion(
-            name=name,
-            workspace_id=ws,
-            module_id=spec.id,
+    queued, _ = queue.enqueue(engine.workspace_id, spec.id, recipe=recipe_ref)
+    worker = worker_id("inprocess")
+    job = queue.claim_job(engine.workspace_id, queued.id, worker, lease_s)
+    with Lease(queue, job, worker, lease_s) as lease:
+        return run_claimed(
+            engine,
+            lease,
+            data,
+            recipe=recipe,
+            model_dir=model_dir,
             base_model=base_model,
-            path=str(out_dir),
-            recipe=recipe.model_dump(mode="json"),
-            data_hash=items_hash,
-            train_examples=len(items),
-            train_seconds=result.seconds,
+            format_text=format_text,
+            progress=progress,
         )
-        store.add_adapter(adapter)
-        champion, candidate = asyncio.run(_evaluate_both(engine, spec, held, route.champion, name, progress))
-        plan = store.get_module_plan(ws, spec.id)
-        report = decide(
-            spec.id,
-            engine.catalog.kind(plan.kind).metric,
-            route.champion,
-            name,
-            champion.scores,
-            candidate.scores,
-            champion.valid,
-            candidate.valid,
-        )
-        adapter.report = report
-        adapter.status = AdapterStatus.CHAMPION if report.promoted else AdapterStatus.REJECTED
-        store.update_adapter(adapter)
-        write_card(out_dir, AdapterCard.from_adapter(adapter))
-        if report.promoted:
-            _promote(store, ws, spec.id, route, name)
-        move(JobState.PROMOTED if report.promoted else JobState.REJECTED)
+
+
+def worker_id(kind: str = "worker") -> str:
+    """`kind@host:pid:random`: unique per process, readable in `agentforge jobs show`."""
+    return f"{kind}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def run_claimed(
+    engine: Engine,
+    lease: Lease,
+    data: Paths,
+    *,
+    recipe: Recipe,
+    model_dir: Path,
+    base_model: str,
+    format_text: FormatText,
+    progress: Progress | None = None,
+) -> TrainOutcome:
+    """Run a claimed job to its end and record that end, whatever happens.
+
+    Success commits the adapter row, the route change and the job's final state in one transaction. A lost
+    lease writes nothing (the job's new owner finishes it); a cancelled job ends `cancelled`; a shutdown
+    releases the job; any other error fails it. The exception is re-raised in every case but success.
+    """
+    queue, worker = lease.queue, lease.worker
+    try:
+        return _run(engine, lease, data, recipe, model_dir, base_model, format_text, progress)
     except Exception as exc:
-        move(JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
+        reason = lease.stop_reason
+        if reason == "lost" or isinstance(exc, LeaseLostError):
+            raise
+        if reason == "shutdown":
+            queue.release(lease.job, worker)
+        elif reason == "cancelled":
+            queue.finish(lease.job, worker, JobState.CANCELLED, error="cancelled by request")
+        else:
+            queue.finish(lease.job, worker, JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
         raise
-    return TrainOutcome(job, adapter, report, champion, candidate, len(train), held)
+
+
+def _run(
+    engine: Engine,
+    lease: Lease,
+    data: Paths,
+    recipe: Recipe,
+    model_dir: Path,
+    base_model: str,
+    format_text: FormatText,
+    progress: Progress | None,
+) -> TrainOutcome:
+    store, ws, job = engine.store, engine.workspace_id, lease.job
+    spec = store.get_spec(ws, job.module_id)
+
+    def report(phase: str, done: int, total: int) -> None:
+        if progress:
+            progress(phase, done, total)
+        lease.progress(phase, done, total)
+
+    train, held = split_examples(store.list_examples(ws, spec.id))
+    if len(train) < recipe.min_examples or not held:
+        raise TrainingError(
+            f"{spec.id} has {len(train)} training and {len(held)} held-out corrections; "
+            f"need at least {recipe.min_examples} and 1"
+        )
+    items = _items(engine, spec, train)
+    items_hash = data_hash(items)
+    name = adapter_name(spec.id, base_model=base_model, recipe=recipe, data_hash=items_hash)
+    if name in {a.name for a in store.list_adapters(ws, spec.id)}:
+        raise TrainingError(
+            f"adapter {name} exists already: the same corrections and recipe were trained before; "
+            "add corrections or change the recipe"
+        )
+    lease.advance(JobState.RUNNING, adapter=name)
+    out_dir, seconds = publish_dir(
+        data.adapters / ws,
+        name,
+        staging=data.adapters / ws / f".job-{job.id}",
+        train=lambda staged: (
+            train_lora(
+                model_dir,
+                items,
+                recipe,
+                staged,
+                format_text=format_text,
+                progress=lambda step, total: report("train", step, total),
+            ).seconds
+        ),
+    )
+    lease.advance(JobState.EVALUATING)
+    engine.model.load_adapter(name, out_dir)
+    route = store.get_route(ws, spec.id)
+    champion, candidate = asyncio.run(_evaluate_both(engine, spec, held, route.champion, name, report))
+    lease.check()
+    plan = store.get_module_plan(ws, spec.id)
+    decision = decide(
+        spec.id,
+        engine.catalog.kind(plan.kind).metric,
+        route.champion,
+        name,
+        champion.scores,
+        candidate.scores,
+        champion.valid,
+        candidate.valid,
+    )
+    adapter = AdapterVersion(
+        name=name,
+        workspace_id=ws,
+        module_id=spec.id,
+        base_model=base_model,
+        path=str(out_dir),
+        status=AdapterStatus.CHAMPION if decision.promoted else AdapterStatus.REJECTED,
+        recipe=recipe.model_dump(mode="json"),
+        data_hash=items_hash,
+        train_examples=len(items),
+        train_seconds=seconds,
+        report=decision,
+    )
+    write_card(out_dir, AdapterCard.from_adapter(adapter))
+    publication = _promotion(adapter, route) if decision.promoted else Publication(adapter=adapter)
+    state = JobState.PROMOTED if decision.promoted else JobState.REJECTED
+    done = lease.queue.finish(lease.job, lease.worker, state, publication=publication)
+    return TrainOutcome(done, adapter, decision, champion, candidate, len(train), held)
+
+
+def publish_dir(root: Path, name: str, *, staging: Path, train: Callable[[Path], float]) -> tuple[Path, float]:
+    """The adapter's final folder under `root`, trained into `staging` (the job's own) and renamed into place.
+
+    A final folder left by an earlier attempt killed after its rename holds the same adapter (the name hashes
+    model, recipe and data, and training is seeded), so it is kept; a staging folder left by a killed attempt
+    is removed first. Returns the folder and the training seconds (0 when the folder was kept).
+    """
+    final = root / name.replace("@", "--")
+    shutil.rmtree(staging, ignore_errors=True)
+    if (final / "adapter_config.json").is_file():
+        log.info("adapter %s: keeping the folder an interrupted attempt already put in place", name)
+        return final, 0.0
+    staged = staging / final.name
+    seconds = train(staged)
+    os.replace(staged, final)
+    shutil.rmtree(staging, ignore_errors=True)
+    return final, seconds
+
+
+def _promotion(adapter: AdapterVersion, route: Route) -> Publication:
+    """The adapter becomes champion; the previous champion leads the fallback (and is retired if an adapter)."""
+    previous = route.champion
+    fallback = [t for t in [previous, "base", "static"] if t != adapter.name]
+    retired = previous.split("+", 1)[0]
+    keep = retired in ("base", "static") or retired.startswith("backend:")
+    return Publication(
+        adapter=adapter,
+        route=Route(champion=adapter.name, fallback=list(dict.fromkeys(fallback))),
+        retire=None if keep else retired,
+    )
 
 
 async def _evaluate_both(
@@ -192,16 +306,6 @@ async def _evaluate_both(
         await evaluate(engine, spec, held, champion, progress, f"evaluate champion ({champion})"),
         await evaluate(engine, spec, held, candidate, progress, "evaluate candidate"),
     )
-
-
-def _promote(store: Store, ws: str, module_id: str, route: Route, name: str) -> None:
-    previous = route.champion
-    if previous != "base":
-        old = store.get_adapter(ws, previous)
-        old.status = AdapterStatus.RETIRED
-        store.update_adapter(old)
-    fallback = [t for t in [previous, "base", "static"] if t != name]
-    store.set_route(ws, module_id, Route(champion=name, fallback=list(dict.fromkeys(fallback))))
 
 
 def export_module_dataset(store: Store, workspace_id: str, module_ref: str, path: Path) -> int:

@@ -36,6 +36,7 @@ from agentforge.runtime.targets import BACKEND_PREFIX, STATIC, Step, route_steps
 from agentforge.runtime.trace_writer import TraceWriter
 from agentforge.runtime.validation import check_correction, parse_output, schema_errors
 from agentforge.store import Store
+from agentforge.store.queue import JobQueue
 
 ROUTE_CACHE_S = 5.0
 """How long the runtime trusts its copy of specs, plans, routes and retrieval indexes. Changes made through
@@ -67,8 +68,11 @@ class Engine:
         metrics: RuntimeMetrics | None = None,
         backends: Mapping[str, Model] | None = None,
         retriever: Retriever | None = None,
+        train_after: int | None = None,
     ) -> None:
         self.store = store
+        self.train_after = train_after
+        """Queue a module's retraining once this many corrections arrived since its latest job (None: never)."""
         self.model = model
         self.backends = dict(backends or {})
         """Other back ends a route can fall back on, by name (route target `backend:NAME`)."""
@@ -321,6 +325,8 @@ class Engine:
             workspace_id=self.workspace_id, trace_id=trace.id, module_id=trace.module_id, value=value
         )
         self.store.add_correction(correction)
+        if self.train_after:
+            JobQueue(self.store).enqueue_if_due(self.workspace_id, trace.module_id, after=self.train_after)
         self._indexes.pop(trace.module_id, None)
         self.metrics.corrections.labels(self.workspace_id, trace.module_id).inc()
         return correction

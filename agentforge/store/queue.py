@@ -97,6 +97,15 @@ class JobQueue:
                 # PostgreSQL: a concurrent enqueue won the unique index; the next round returns its job.
         raise JobError(f"could not enqueue a job for {module_id!r}: the queue kept changing under us")
 
+    def enqueue_if_due(
+        self, workspace_id: str, module_id: str, *, after: int, trigger: JobTrigger = JobTrigger.CORRECTIONS
+    ) -> TrainingJob | None:
+        """Queue the module's retraining once `after` corrections arrived since its latest job; the new job or None."""
+        if self.new_corrections(workspace_id, module_id) < after:
+            return None
+        job, created = self.enqueue(workspace_id, module_id, trigger=trigger)
+        return job if created else None
+
     def new_corrections(self, workspace_id: str, module_id: str) -> int:
         """Corrections stored for the module since its latest job was queued (all of them if it has none)."""
         with self.store.transaction() as session:
