@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -217,14 +217,37 @@ class Trace(Artifact):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class FeedbackKind(StrEnum):
+    CORRECTION = "correction"
+    """A full corrected output."""
+    RATING = "rating"
+    """Up or down on the output as it was."""
+    EDIT = "edit"
+    """Field-level edits (JSON pointers) applied to the output."""
+
+
+class FieldEdit(Artifact):
+    path: str
+    """RFC 6901 JSON pointer into the trace's output (`/amount`, `/items/0/name`); `""` is the whole output."""
+    value: Any
+    """The value the field should have had."""
+
+
 class Correction(Artifact):
-    """A user's corrected output for a trace, validated against the module's output schema before storage."""
+    """A user's feedback on a trace, validated against the module's output schema before storage."""
 
     id: str = Field(default_factory=new_id)
     workspace_id: str = DEFAULT_WORKSPACE
     trace_id: str
     module_id: str
-    value: Any
+    value: Any = None
+    """The output the module should have given: the correction, the edited output, or for an up-rating the
+    output itself; `None` for a down-rating."""
+    kind: FeedbackKind = FeedbackKind.CORRECTION
+    rating: Literal["up", "down"] | None = None
+    edits: list[FieldEdit] = Field(default_factory=list)
+    route: RouteTaken | None = None
+    """The route that produced the output this feedback is about (model, adapter version, rung)."""
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -237,6 +260,10 @@ class Example(Artifact):
     model_output: Any = None
     target: Any
     route: RouteTaken
+    feedback: FeedbackKind = FeedbackKind.CORRECTION
+    """The feedback the target comes from (an up-rating makes the model's own output the target)."""
+    rejected: list[Any] = Field(default_factory=list)
+    """Outputs users rated down for this same input: the rejected side of preference pairs."""
 
 
 # -------------------------------------------------------------------------------------------- learn

@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from agentforge import __version__
-from agentforge.artifacts import Route, Trace
+from agentforge.artifacts import Route, RouteTaken, Trace
 from agentforge.errors import (
     InvalidCorrectionError,
     InvalidInputError,
@@ -20,6 +20,7 @@ from agentforge.errors import (
     NotFoundError,
     OutputValidationError,
 )
+from agentforge.learn.feedback import Feedback, submit_feedback
 from agentforge.runtime import Engine
 
 
@@ -43,15 +44,16 @@ class InvokeResponse(BaseModel):
     latency_ms: float
 
 
-class CorrectionRequest(BaseModel):
-    value: Any
-    """The output the module should have given; must fit the module's output schema."""
-
-
 class CorrectionResponse(BaseModel):
     id: str
     trace_id: str
     module: str
+    kind: str
+    """`correction`, `rating` or `edit`."""
+    value: Any
+    """The output the feedback says the module should give (`null` for a down-rating)."""
+    route: RouteTaken | None
+    """The route that produced the output the feedback is about."""
 
 
 class ModuleInfo(BaseModel):
@@ -145,9 +147,17 @@ def create_app(engine: Engine, *, app_name: str = "agentforge") -> FastAPI:
         return engine.get_trace(trace_id)
 
     @app.post("/v1/traces/{trace_id}/corrections", status_code=201)
-    def correct(trace_id: str, body: CorrectionRequest) -> CorrectionResponse:
-        correction = engine.correct(trace_id, body.value)
-        return CorrectionResponse(id=correction.id, trace_id=correction.trace_id, module=correction.module_id)
+    def correct(trace_id: str, body: Feedback) -> CorrectionResponse:
+        """Feedback on a call: `{"value": ...}`, `{"rating": "up"|"down"}` or `{"edits": [{"path", "value"}]}`."""
+        correction = submit_feedback(engine, trace_id, body)
+        return CorrectionResponse(
+            id=correction.id,
+            trace_id=correction.trace_id,
+            module=correction.module_id,
+            kind=correction.kind.value,
+            value=correction.value,
+            route=correction.route,
+        )
 
     @app.get("/metrics")
     def metrics() -> Response:

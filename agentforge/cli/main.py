@@ -18,6 +18,7 @@ from agentforge.cli.model_commands import models_app
 from agentforge.cli.render import modules_table, plan_table, print_warnings
 from agentforge.cli.scanning import NoCacheOpt, scan_path
 from agentforge.errors import AgentforgeError, NotFoundError
+from agentforge.learn.dataset import DatasetFormat, DatasetSplit
 
 app = typer.Typer(
     name="agentforge",
@@ -234,19 +235,37 @@ app.add_typer(adapters_app, name="adapters")
 def dataset_export(
     module: Annotated[str, typer.Argument(help="Module id or function name.")],
     app_dir: AppArg,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Alpaca JSONL file to write.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="JSONL file to write.")],
+    output_format: Annotated[
+        DatasetFormat,
+        typer.Option(
+            "--format", help="alpaca (instruction/input/output), chat (messages), dpo (prompt/chosen/rejected)."
+        ),
+    ] = DatasetFormat.ALPACA,
+    split: Annotated[
+        DatasetSplit, typer.Option(help="train (what adapters learn), heldout (what the gate scores), or all.")
+    ] = DatasetSplit.ALL,
     store: StoreOpt = None,
 ) -> None:
-    """Export a module's corrections as Alpaca JSONL (instruction, input, output)."""
-    from agentforge.learn.loop import export_module_dataset
+    """Export a module's examples (corrections, edits, up-ratings; latest feedback per input wins) as JSONL.
+
+    Each line carries the module's real prompt. dpo writes one pair per output a user corrected or rated down.
+    """
+    from agentforge.learn.dataset_export import export_dataset
     from agentforge.runtime.host import open_app
 
     try:
         opened = open_app(app_dir, store)
-        count = export_module_dataset(opened.store, opened.manifest.workspace_id, module, output)
+        counts = export_dataset(
+            opened.store, opened.manifest.workspace_id, module, output, fmt=output_format, split=split
+        )
     except AgentforgeError as exc:
         raise _fail(exc) from exc
-    console.print(f"wrote {count} examples to {output}")
+    console.print(
+        f"wrote {counts.written} {output_format.value} lines from {counts.examples} {split.value} examples to "
+        f"{output} (dropped {counts.duplicates} duplicates and {counts.contradictions} contradictions: "
+        "the latest feedback on an input wins)"
+    )
 
 
 app.command()(dynamize)

@@ -11,6 +11,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,13 @@ from agentforge.llm.base import Message
 
 __all__ = [
     "AlpacaRecord",
+    "DatasetFormat",
+    "DatasetSplit",
+    "DedupeCounts",
     "TrainItem",
     "canonical_json",
     "data_hash",
+    "dedupe_counted",
     "dedupe_examples",
     "export_alpaca",
     "input_key",
@@ -65,6 +70,21 @@ class AlpacaRecord(BaseModel):
         return cls(instruction="\n\n".join(turns), input="", output=item.target)
 
 
+class DatasetFormat(StrEnum):
+    ALPACA = "alpaca"
+    """`{"instruction", "input", "output"}`: the system prompt, the user turn, the target."""
+    CHAT = "chat"
+    """`{"messages": [system, user, assistant]}`, the OpenAI / TRL conversational format."""
+    DPO = "dpo"
+    """`{"prompt": [system, user], "chosen": [assistant], "rejected": [assistant]}` (TRL's DPO format)."""
+
+
+class DatasetSplit(StrEnum):
+    TRAIN = "train"
+    HELDOUT = "heldout"
+    ALL = "all"
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no insignificant whitespace: equal values give equal text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -80,15 +100,42 @@ def is_held_out(key: str, holdout_fraction: float) -> bool:
     return int(key[:16], 16) / float(1 << 64) < holdout_fraction
 
 
-def dedupe_examples(examples: Sequence[Example]) -> list[Example]:
-    """One example per distinct input: the latest one (last in the list) wins.
+class DedupeCounts(BaseModel):
+    """What `dedupe_counted` dropped."""
 
-    The survivors keep the order in which their input first appeared.
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    duplicates: int = 0
+    """Earlier examples of an input with the same target as the one kept."""
+    contradictions: int = 0
+    """Earlier examples of an input with another target than the one kept (the latest feedback wins)."""
+
+
+def dedupe_counted(examples: Sequence[Example]) -> tuple[list[Example], DedupeCounts]:
+    """One example per distinct input, the latest one (last in the list) winning, and what was dropped.
+
+    The survivors keep the order in which their input first appeared. `Store.list_examples` lists
+    examples in the order their feedback was given, so the latest feedback on an input wins.
     """
     latest: dict[str, Example] = {}
+    earlier: list[tuple[str, Example]] = []
     for example in examples:
-        latest[input_key(example)] = example
-    return list(latest.values())
+        key = input_key(example)
+        if key in latest:
+            earlier.append((key, latest[key]))
+        latest[key] = example
+    counts = DedupeCounts()
+    for key, dropped in earlier:
+        if canonical_json(dropped.target) == canonical_json(latest[key].target):
+            counts.duplicates += 1
+        else:
+            counts.contradictions += 1
+    return list(latest.values()), counts
+
+
+def dedupe_examples(examples: Sequence[Example]) -> list[Example]:
+    """`dedupe_counted` without the counts."""
+    return dedupe_counted(examples)[0]
 
 
 def split_examples(examples: Sequence[Example], holdout_fraction: float = 0.2) -> tuple[list[Example], list[Example]]:

@@ -322,13 +322,17 @@ class Engine:
         spec = self.store.get_spec(self.workspace_id, trace.module_id)
         check_correction(spec.output_schema, value)
         correction = Correction(
-            workspace_id=self.workspace_id, trace_id=trace.id, module_id=trace.module_id, value=value
+            workspace_id=self.workspace_id, trace_id=trace.id, module_id=trace.module_id, value=value, route=trace.route
         )
+        return self.add_feedback(correction)
+
+    def add_feedback(self, correction: Correction) -> Correction:
+        """Store feedback already validated (see `agentforge.learn.feedback`); what depends on it follows."""
         self.store.add_correction(correction)
         if self.train_after:
-            JobQueue(self.store).enqueue_if_due(self.workspace_id, trace.module_id, after=self.train_after)
-        self._indexes.pop(trace.module_id, None)
-        self.metrics.corrections.labels(self.workspace_id, trace.module_id).inc()
+            JobQueue(self.store).enqueue_if_due(self.workspace_id, correction.module_id, after=self.train_after)
+        self._indexes.pop(correction.module_id, None)
+        self.metrics.corrections.labels(self.workspace_id, correction.module_id).inc()
         return correction
 
 

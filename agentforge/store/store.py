@@ -6,10 +6,11 @@ one transaction per method; every query is scoped by `workspace_id`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,6 +22,7 @@ from agentforge.artifacts import (
     AdapterVersion,
     Correction,
     Example,
+    FeedbackKind,
     Manifest,
     ModulePlan,
     ModuleSpec,
@@ -251,45 +253,46 @@ class Store:
             return session.scalar(stmt) or 0
 
     def list_examples(self, workspace_id: str, module_id: str) -> list[Example]:
-        """One example per corrected trace, from its latest correction, in trace creation order."""
-        ranked = (
-            select(
-                CorrectionRow.seq,
-                func.row_number()
-                .over(
-                    partition_by=CorrectionRow.trace_id,
-                    order_by=(CorrectionRow.created_at.desc(), CorrectionRow.seq.desc()),
-                )
-                .label("rank"),
-            )
-            .where(CorrectionRow.workspace_id == workspace_id, CorrectionRow.module_id == module_id)
-            .subquery()
-        )
+        """Supervised examples from each trace's latest feedback, in the order that feedback was given.
+
+        A correction or an edit gives its value as the target, an up-rating the trace's own output; a
+        down-rating gives no target, but its output joins `rejected` of every example with the same input
+        (preference data). Deduplicating inputs is the dataset's job (`learn.dataset.dedupe_examples`).
+        """
         stmt = (
             select(TraceRow, CorrectionRow)
             .join(
                 CorrectionRow,
                 and_(CorrectionRow.workspace_id == TraceRow.workspace_id, CorrectionRow.trace_id == TraceRow.id),
             )
-            .join(ranked, ranked.c.seq == CorrectionRow.seq)
-            .where(ranked.c.rank == 1, TraceRow.workspace_id == workspace_id, TraceRow.module_id == module_id)
-            .order_by(TraceRow.created_at, TraceRow.seq)
+            .where(TraceRow.workspace_id == workspace_id, TraceRow.module_id == module_id)
+            .order_by(CorrectionRow.created_at, CorrectionRow.seq)
         )
         with self._tx() as session:
-            examples = []
+            latest: dict[str, tuple[Trace, Correction]] = {}
             for trace_row, correction_row in session.execute(stmt):
-                trace = rows.to_trace(trace_row)
-                examples.append(
-                    Example(
-                        trace_id=trace.id,
-                        module_id=trace.module_id,
-                        input=trace.input,
-                        model_output=trace.output,
-                        target=correction_row.data["value"],
-                        route=trace.route,
-                    )
+                latest.pop(trace_row.id, None)  # re-inserted last: the dict keeps feedback order
+                latest[trace_row.id] = (rows.to_trace(trace_row), Correction.model_validate(correction_row.data))
+        examples: list[Example] = []
+        rejected: dict[str, list[Any]] = {}
+        for trace, feedback in latest.values():
+            if feedback.kind is FeedbackKind.RATING and feedback.rating == "down":
+                rejected.setdefault(_input_text(trace.input), []).append(trace.output)
+                continue
+            examples.append(
+                Example(
+                    trace_id=trace.id,
+                    module_id=trace.module_id,
+                    input=trace.input,
+                    model_output=trace.output,
+                    target=feedback.value,
+                    route=trace.route,
+                    feedback=feedback.kind,
                 )
-            return examples
+            )
+        for example in examples:
+            example.rejected = [o for o in rejected.get(_input_text(example.input), []) if o != example.target]
+        return examples
 
     # ----------------------------------------------------------------------- adapters, jobs
 
@@ -351,3 +354,8 @@ class Store:
         with self._tx() as session:
             found = session.scalars(stmt.order_by(TrainingJobRow.created_at.desc(), TrainingJobRow.id))
             return [rows.to_job(row) for row in found]
+
+
+def _input_text(inputs: dict[str, Any]) -> str:
+    """Equal inputs give equal text (sorted keys)."""
+    return json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -282,14 +282,14 @@ def test_examples_take_the_latest_correction(store: Store) -> None:
     store.add_correction(correct(second, "pos", at=T0 + timedelta(hours=1)))  # same instant: the later write wins
     store.add_correction(correct(other_module, "x"))
 
-    examples = store.list_examples("ws", MOD)
-    assert [e.trace_id for e in examples] == [first.id, second.id]
-    assert examples[0].target == {"label": "new"}
-    assert examples[0].input == {"text": "first"}
-    assert examples[0].model_output == "neg"
-    assert examples[0].route == first.route
-    assert examples[1].target == "pos"
-    assert examples[1].module_id == MOD
+    examples = store.list_examples("ws", MOD)  # in the order of each trace's latest feedback
+    assert [e.trace_id for e in examples] == [second.id, first.id]
+    assert examples[1].target == {"label": "new"}
+    assert examples[1].input == {"text": "first"}
+    assert examples[1].model_output == "neg"
+    assert examples[1].route == first.route
+    assert examples[0].target == "pos"
+    assert examples[0].module_id == MOD
     assert store.count_corrections("ws", MOD) == 5
 
 
