@@ -289,3 +289,19 @@ def test_a_store_at_0001_upgrades_in_place(store_url: str) -> None:
         assert JobQueue(store).retry(WS, "j1").state is JobState.QUEUED
         with store.transaction() as session:
             assert session.get(TrainingJobRow, (WS, "j1")) is not None
+
+
+def test_claim_job_takes_one_given_queued_job(store: Store) -> None:
+    queue = JobQueue(store)
+    other, _ = queue.enqueue(WS, "app.py::other")
+    mine, _ = queue.enqueue(WS, MOD)
+    claimed = queue.claim_job(WS, mine.id, "inprocess", lease_s=30)
+    assert (claimed.id, claimed.state, claimed.attempts, claimed.lease_owner) == (
+        mine.id,
+        JobState.RUNNING,
+        1,
+        "inprocess",
+    )
+    with pytest.raises(JobError, match="not queued"):
+        queue.claim_job(WS, mine.id, "inprocess", lease_s=30)
+    assert store.get_job(WS, other.id).state is JobState.QUEUED
