@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from agentforge.artifacts import Route, Rung
 from agentforge.errors import InvalidInputError
 
-__all__ = ["BACKEND_PREFIX", "BASE", "DEFAULT_EXAMPLES", "STATIC", "Step", "parse_target", "route_steps"]
+__all__ = [
+    "BACKEND_PREFIX",
+    "BASE",
+    "DEFAULT_EXAMPLES",
+    "STATIC",
+    "Step",
+    "champion_target",
+    "parse_target",
+    "route_steps",
+]
 
 STATIC = "static"
 BASE = "base"
@@ -65,6 +74,14 @@ def parse_target(text: str, route: Route) -> Step:
     if count < 1:
         raise InvalidInputError(f"route target {text!r}: the example count must be at least 1")
     return Step(target, count)
+
+
+def champion_target(route: Route) -> str:
+    """The champion as an explicit target naming its rung (`base+examples:5`, say), for an evaluation that must
+    answer exactly as the champion does (an explicit plain target carries no examples)."""
+    if route.examples and route.champion != STATIC and parse_target(route.champion, route) == Step(route.champion):
+        return f"{route.champion}+examples:{route.examples}"
+    return route.champion
 
 
 def route_steps(route: Route, chosen: str, *, explicit: bool) -> list[Step]:

@@ -16,7 +16,7 @@ from agentforge.llm.testing import FunctionModel, TestModel
 from agentforge.runtime import Engine
 from agentforge.runtime import engine as engine_module
 from agentforge.runtime.retrieval import HELD_OUT_FRACTION, BM25Retriever, Exclusion, query_key
-from agentforge.runtime.targets import DEFAULT_EXAMPLES, Step, parse_target, route_steps
+from agentforge.runtime.targets import DEFAULT_EXAMPLES, Step, champion_target, parse_target, route_steps
 from agentforge.store import Store
 
 MODULE = "app/ai.py::classify"
@@ -97,6 +97,10 @@ def test_targets_name_rungs() -> None:
     # the champion carries the route's examples; the plain `base` fallback stays bare
     assert route_steps(route, "base", explicit=False) == [Step("base", 3), Step("base"), Step("static")]
     assert route_steps(route, "base", explicit=True) == [Step("base")]
+    assert champion_target(route) == "base+examples:3"
+    assert champion_target(Route(champion="m@1")) == "m@1"
+    assert champion_target(Route(champion="m@1+examples:2", examples=5)) == "m@1+examples:2"
+    assert champion_target(Route(champion="static", examples=5)) == "static"
 
 
 def test_champion_prompt_carries_the_most_similar_corrections_as_turns(app_store: Store) -> None:
