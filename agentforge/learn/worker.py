@@ -65,8 +65,13 @@ class Worker:
         done = 0
         log.info("worker %s: polling every %.1f s, lease %.0f s", self.id, self.config.poll_s, self.config.lease_s)
         while not self._stop.is_set() and (max_jobs is None or done < max_jobs):
-            self._schedule()
-            job = self.queue.claim(self.id, self.config.lease_s)
+            try:
+                self._schedule()
+                job = self.queue.claim(self.id, self.config.lease_s)
+            except AgentforgeError as exc:  # the store is unreachable for now: keep polling
+                log.warning("worker %s: cannot claim: %s", self.id, exc)
+                self._stop.wait(self.config.poll_s)
+                continue
             if job is None:
                 if once:
                     break
