@@ -8,11 +8,12 @@ Importing this module imports torch; `import agentforge.llm` does not.
 Three ways of answering a `ModelRequest`:
 
 - `choices`: every label is scored by the summed log-likelihood of `label + <|im_end|>` (the label, then the
-  end-of-turn token) after the prompt, all labels in one batched forward pass over the prompt's KV cache.
-  The answer is the label with the highest sum; `choice_scores` holds those sums (so the answer is always
-  the argmax of `choice_scores`). Counting the end token makes a label that is only the start of a likelier
-  answer ("bug" vs "bug report") pay for stopping there; summing rather than averaging avoids favouring long
-  labels whose later tokens are nearly certain once begun.
+  end-of-turn token) after the prompt, all labels in one forward pass over the prompt's KV cache (their
+  tokens as a trie under a tree-shaped attention mask, see `_score`). The answer is the label with the
+  highest sum; `choice_scores` holds those sums (so the answer is always the argmax of `choice_scores`).
+  Counting the end token makes a label that is only the start of a likelier answer ("bug" vs "bug report")
+  pay for stopping there; summing rather than averaging avoids favouring long labels whose later tokens are
+  nearly certain once begun.
 - `json_schema` that `agentforge.llm.guided.plan_schema` supports (flat or nested objects of enums, booleans,
   numbers, strings, nullables): guided decoding writes the JSON field by field, so the text always parses and
   validates. Keys come in schema order, every property is written, and the layout is `json.dumps(value,
@@ -58,10 +59,6 @@ from agentforge.llm.weights import DEFAULT_MODEL, Progress, quiet_transformers, 
 
 CHATML_END = "<|im_end|>"
 """SmolLM2's end-of-turn token (ChatML)."""
-
-LABEL_BATCH_CACHE_TOKENS = 4096
-"""Label scoring copies the prompt's KV cache once per label; labels are batched so that the copies hold at
-most this many tokens (~190 MB for SmolLM2-135M). Up to 4096 / prompt-length labels go in one pass."""
 
 SAMPLING_TOP_P = 0.95
 _UNKNOWN = "\x00unknown"
@@ -381,24 +378,49 @@ class LocalModel(GuidedDecoding):
         return DecodeState(cache, torch.log_softmax(logits[0, -1].float(), dim=-1), state.length + len(ids))
 
     def _score(self, state: DecodeState, continuations: list[list[int]]) -> list[float]:
-        """Summed log-likelihood of each continuation after `state`, batched over a shared prompt cache."""
+        """Summed log-likelihood of each continuation after `state`, in one forward pass.
+
+        The continuations' proper prefixes form a trie; its nodes go in as one sequence after the prompt's
+        cache, each attending to the prompt and to its own ancestors only (a 4D mask, positions by depth), so
+        77 labels sharing prefixes cost about one prefill of their distinct tokens, with no copy of the cache.
+        The cache is cropped back to the prompt afterwards.
+        """
         sums = [float(state.logprobs[c[0]]) for c in continuations]
-        longer = [i for i, c in enumerate(continuations) if len(c) > 1]
-        per_batch = max(1, LABEL_BATCH_CACHE_TOKENS // max(state.length, 1))
-        for begin in range(0, len(longer), per_batch):
-            rows = longer[begin : begin + per_batch]
-            width = max(len(continuations[i]) for i in rows) - 1
-            inputs = torch.full((len(rows), width), self._pad_id, dtype=torch.long)
-            for r, i in enumerate(rows):
-                inputs[r, : len(continuations[i]) - 1] = torch.tensor(continuations[i][:-1])
-            cache = copy.deepcopy(state.cache)
-            cache.batch_repeat_interleave(len(rows))
-            logits, _ = self._forward(inputs, cache, last_only=False)
-            logprobs = torch.log_softmax(logits.float(), dim=-1)
-            for r, i in enumerate(rows):
-                targets = torch.tensor(continuations[i][1:])
-                picked = logprobs[r, torch.arange(len(targets)), targets]
-                sums[i] += float(picked.sum())
+        rows: dict[tuple[int, ...], int] = {}
+        tokens: list[int] = []
+        ancestors: list[list[int]] = []
+        for c in continuations:
+            for k in range(1, len(c)):
+                prefix = tuple(c[:k])
+                if prefix not in rows:
+                    parent = rows.get(prefix[:-1])
+                    rows[prefix] = len(tokens)
+                    tokens.append(c[k - 1])
+                    ancestors.append([*(ancestors[parent] if parent is not None else []), rows[prefix]])
+        if not tokens:
+            return sums
+        known, new = state.length, len(tokens)
+        allowed = torch.zeros((new, known + new), dtype=torch.bool)
+        allowed[:, :known] = True
+        for row, line in enumerate(ancestors):
+            allowed[row, [known + a for a in line]] = True
+        mask = torch.zeros((1, 1, new, known + new), dtype=torch.float32)
+        mask.masked_fill_(~allowed, torch.finfo(torch.float32).min)
+        positions = torch.tensor([[known + len(line) - 1 for line in ancestors]])
+        try:
+            out = self._hf(
+                input_ids=torch.tensor([tokens]),
+                attention_mask=mask,
+                position_ids=positions,
+                **{self._cache_kw: state.cache, "use_cache": True},
+            )
+        finally:
+            grown = state.cache.get_seq_length() - known
+            if grown > 0:
+                state.cache.crop(-grown)  # a negative count removes tokens, in every transformers version
+        logprobs = torch.log_softmax(out.logits[0].float(), dim=-1)
+        for i, c in enumerate(continuations):
+            sums[i] += sum(float(logprobs[rows[tuple(c[:k])], c[k]]) for k in range(1, len(c)))
         return sums
 
     # --- choices -------------------------------------------------------------------------------------

@@ -99,6 +99,32 @@ def test_choices_always_return_a_label(local_model: LocalModel) -> None:
         assert all(score < 0 for score in scores.values())
 
 
+BANKING_LABELS = [
+    "card_arrival", "card_linking", "card_not_working", "card_payment_fee_charged", "card_swallowed",
+    "cash_withdrawal_charge", "change_pin", "exchange_rate", "lost_or_stolen_card", "pin_blocked",
+    "top_up_failed", "transfer_not_received_by_recipient",
+]  # fmt: skip
+
+
+def test_one_pass_label_scores_equal_teacher_forced_sums(local_model: LocalModel) -> None:
+    """The tree-masked single pass against a plain forward of prompt + label, label by label."""
+    import torch
+
+    system = f"Classify the banking query. Answer with exactly one of: {', '.join(BANKING_LABELS)}."
+    for query in ["My card still hasn't arrived after two weeks.", "I forgot my PIN and now it is blocked."]:
+        messages = _msgs(system, query)
+        resp = run_sync(local_model.request(ModelRequest(messages=messages, choices=BANKING_LABELS)))
+        prompt = local_model._encode(local_model.render_prompt(messages))
+        expected = {}
+        for label in BANKING_LABELS:
+            tail = local_model._encode(label + local_model._end_text)
+            logits, _ = local_model._forward(torch.tensor([prompt + tail]), None, last_only=False)
+            logprobs = torch.log_softmax(logits[0].float(), dim=-1)
+            expected[label] = sum(float(logprobs[len(prompt) - 1 + k, t]) for k, t in enumerate(tail))
+        assert resp.text == max(expected, key=expected.__getitem__)
+        assert resp.choice_scores == pytest.approx(expected, abs=1e-3)
+
+
 def test_choice_rule_on_easy_cases(local_model: LocalModel) -> None:
     system = "Classify the sentiment of the review. Answer with exactly one of: positive, negative."
     cases = {

@@ -175,7 +175,7 @@ def test_corrupt_or_malformed_snapshot_is_a_miss(repo: Path, tmp_path: Path, par
     cold = scan_repo(repo, cache_dir=cache)
     snapshot = cache / "snapshot-typescript.json"
     data = json.loads(snapshot.read_text())
-    data["facts"] = dict.fromkeys(data["facts"], {"digest": 1, "decls": None})
+    data["facts"] = {rel: {"digest": 1, "decls": None} for rel in data["facts"]}
     snapshot.write_text(json.dumps(data))
     (repo / "web/other.ts").write_text(FILES["web/other.ts"] + "// edited\n")
     _warm(repo, cache, parsed)
