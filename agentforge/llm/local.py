@@ -26,7 +26,9 @@ Three ways of answering a `ModelRequest`:
   the end-of-turn token.
 
 The prompt is always `render_prompt(messages)`: the tokenizer's chat template with the generation prompt
-added. See `format_training_text` for the matching training format.
+added. Label and guided requests start from the KV cache of the same adapter's last such prompt where
+the two share a prefix (a module's system turn), so only the rest is prefilled (`local_scoring.py`).
+See `format_training_text` for the matching training format.
 
 One `threading.Lock` serialises every use of the torch model (requests come from a thread pool, and the active
 adapter is model state). Free generation goes through a `MicroBatcher`: requests that queue up while the model
@@ -37,11 +39,11 @@ concurrency; labels and guided JSON run one by one in `asyncio.to_thread`.
 from __future__ import annotations
 
 import asyncio
-import copy
 import inspect
 import threading
 import time
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -55,6 +57,7 @@ from agentforge.llm.base import Message, ModelRequest, ModelResponse
 from agentforge.llm.batching import MicroBatcher
 from agentforge.llm.guided import plan_schema
 from agentforge.llm.local_guided import DecodeState, GuidedDecoding
+from agentforge.llm.local_scoring import PromptScoring
 from agentforge.llm.weights import DEFAULT_MODEL, Progress, quiet_transformers, resolve_model_dir
 
 CHATML_END = "<|im_end|>"
@@ -81,7 +84,7 @@ def render_chat(tokenizer: Any, messages: Sequence[Message]) -> str:
     return turns + "<|im_start|>assistant\n"
 
 
-class LocalModel(GuidedDecoding):
+class LocalModel(GuidedDecoding, PromptScoring):
     """A transformers causal LM on CPU (float32, eval mode) implementing the `Model` protocol."""
 
     def __init__(self, name: str, model_dir: Path, model: Any, tokenizer: Any) -> None:
@@ -95,6 +98,7 @@ class LocalModel(GuidedDecoding):
         self._adapter_seq = 0
         self._lora_layers: list[Any] = []
         self._active: str | None = None
+        self._prefixes: OrderedDict[str | None, tuple[list[int], DecodeState]] = OrderedDict()
         """The PEFT adapter the layers compute with (None: the base model), or `_UNKNOWN`."""
         self._lock = threading.Lock()
         self._batcher = MicroBatcher(self._generate_batch, max_batch=GENERATE_MAX_BATCH)
@@ -232,6 +236,7 @@ class LocalModel(GuidedDecoding):
             # the LoRA layers, found once: a switch then touches only them, not every module of the model
             self._lora_layers = [m for m in self._peft.modules() if isinstance(m, BaseTunerLayer)]
             self._active = _UNKNOWN  # loading may have changed which adapter PEFT has active
+            self._prefixes.clear()  # wrapping the model in PEFT must not leave caches computed before it
 
     def has_adapter(self, name: str) -> bool:
         return name in self._adapters
@@ -298,11 +303,11 @@ class LocalModel(GuidedDecoding):
                 self._check_length(len(prompt_ids), req)
                 scores: dict[str, float] | None = None
                 if req.choices is not None:
-                    text, scores, completion = self._choose(prompt_ids, req.choices)
+                    text, scores, completion = self._choose(self._prefill_reusing(prompt_ids, req.adapter), req.choices)
                 else:
                     plan = plan_schema(req.json_schema) if req.json_schema is not None else None
                     assert plan is not None  # request() sends only guided schemas here
-                    text = self._emit(self._prefill(prompt_ids), plan, "", "", self._end_text)
+                    text = self._emit(self._prefill_reusing(prompt_ids, req.adapter), plan, "", "", self._end_text)
                     completion = len(self._encode(text))
             except ModelError:
                 raise
@@ -355,82 +360,6 @@ class LocalModel(GuidedDecoding):
             return []
         ids = self._tokenizer(text, add_special_tokens=False)["input_ids"]
         return [int(i) for i in ids]
-
-    def _forward(self, ids: torch.Tensor, cache: Any, *, last_only: bool) -> tuple[torch.Tensor, Any]:
-        kwargs: dict[str, Any] = {self._cache_kw: cache, "use_cache": True}
-        if last_only and self._keep_kw is not None:
-            kwargs[self._keep_kw] = 1
-        out = self._hf(input_ids=ids, **kwargs)
-        new_cache = out.get("cache")
-        if new_cache is None:
-            new_cache = out.get("past_key_values")
-        return out.logits, new_cache
-
-    def _prefill(self, ids: list[int]) -> DecodeState:
-        logits, cache = self._forward(torch.tensor([ids]), None, last_only=True)
-        return DecodeState(cache, torch.log_softmax(logits[0, -1].float(), dim=-1), len(ids))
-
-    def _extend(self, state: DecodeState, ids: list[int]) -> DecodeState:
-        if not ids:
-            return state
-        cache = copy.deepcopy(state.cache)
-        logits, cache = self._forward(torch.tensor([ids]), cache, last_only=True)
-        return DecodeState(cache, torch.log_softmax(logits[0, -1].float(), dim=-1), state.length + len(ids))
-
-    def _score(self, state: DecodeState, continuations: list[list[int]]) -> list[float]:
-        """Summed log-likelihood of each continuation after `state`, in one forward pass.
-
-        The continuations' proper prefixes form a trie; its nodes go in as one sequence after the prompt's
-        cache, each attending to the prompt and to its own ancestors only (a 4D mask, positions by depth), so
-        77 labels sharing prefixes cost about one prefill of their distinct tokens, with no copy of the cache.
-        The cache is cropped back to the prompt afterwards.
-        """
-        sums = [float(state.logprobs[c[0]]) for c in continuations]
-        rows: dict[tuple[int, ...], int] = {}
-        tokens: list[int] = []
-        ancestors: list[list[int]] = []
-        for c in continuations:
-            for k in range(1, len(c)):
-                prefix = tuple(c[:k])
-                if prefix not in rows:
-                    parent = rows.get(prefix[:-1])
-                    rows[prefix] = len(tokens)
-                    tokens.append(c[k - 1])
-                    ancestors.append([*(ancestors[parent] if parent is not None else []), rows[prefix]])
-        if not tokens:
-            return sums
-        known, new = state.length, len(tokens)
-        allowed = torch.zeros((new, known + new), dtype=torch.bool)
-        allowed[:, :known] = True
-        for row, line in enumerate(ancestors):
-            allowed[row, [known + a for a in line]] = True
-        mask = torch.zeros((1, 1, new, known + new), dtype=torch.float32)
-        mask.masked_fill_(~allowed, torch.finfo(torch.float32).min)
-        positions = torch.tensor([[known + len(line) - 1 for line in ancestors]])
-        try:
-            out = self._hf(
-                input_ids=torch.tensor([tokens]),
-                attention_mask=mask,
-                position_ids=positions,
-                **{self._cache_kw: state.cache, "use_cache": True},
-            )
-        finally:
-            grown = state.cache.get_seq_length() - known
-            if grown > 0:
-                state.cache.crop(-grown)  # a negative count removes tokens, in every transformers version
-        logprobs = torch.log_softmax(out.logits[0].float(), dim=-1)
-        for i, c in enumerate(continuations):
-            sums[i] += sum(float(logprobs[rows[tuple(c[:k])], c[k]]) for k in range(1, len(c)))
-        return sums
-
-    # --- choices -------------------------------------------------------------------------------------
-
-    def _choose(self, prompt_ids: list[int], choices: list[str]) -> tuple[str, dict[str, float], int]:
-        labels = list(dict.fromkeys(choices))
-        continuations = [self._encode(label + self._end_text) for label in labels]
-        sums = self._score(self._prefill(prompt_ids), continuations)
-        best = max(range(len(labels)), key=lambda i: sums[i])
-        return labels[best], dict(zip(labels, sums, strict=True)), len(continuations[best])
 
     # --- free generation -----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 A mixin of `LocalModel`, kept apart because it is the one part of the back end that steers decoding by hand:
 enums and booleans are chosen by scoring every candidate, strings are greedy (one line, no escapes), numbers
 are greedy over digit tokens then clamped, arrays stop when the model prefers `]`. The torch primitives it
-uses (`_encode`, `_extend`, `_forward`, `_score`) belong to `LocalModel`.
+uses (`_encode`, `_extend`, `_forward`, `_score`) belong to `LocalModel` and `PromptScoring`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ _NUMERIC_CHARS = frozenset(" -.0123456789")
 class DecodeState:
     """The model after reading some tokens: its KV cache and the log-probabilities of the next token.
 
-    Treated as immutable: everything that extends a state works on a copy of its cache.
+    Every user leaves a state as it found it: extending works on a copy of its cache, label scoring crops
+    back what it appended. The prefix cache (`PromptScoring._prefill_reusing`) relies on that.
     """
 
     cache: Any

@@ -265,3 +265,28 @@ def test_adapters(local_model: LocalModel, tmp_path: Path) -> None:
         run_sync(local_model.request(req.model_copy(update={"adapter": "nope@1"})))
     with pytest.raises(ModelError, match="no PEFT adapter"):
         local_model.load_adapter("b@1", tmp_path / "missing")
+
+
+def test_a_shared_system_turn_is_prefilled_once(local_model: LocalModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second call reuses the first's KV cache for the system turn and answers exactly as a cold call."""
+    system = f"Classify the banking query. Answer with exactly one of: {', '.join(BANKING_LABELS)}."
+    labels = BANKING_LABELS
+    first = ModelRequest(messages=_msgs(system, "My card still hasn't arrived."), choices=labels)
+    second = ModelRequest(messages=_msgs(system, "I forgot my PIN and it is blocked now."), choices=labels)
+    fed: list[int] = []
+    real = local_model._forward
+
+    def counting(ids: Any, cache: Any, *, last_only: bool) -> Any:
+        fed.append(int(ids.shape[1]))
+        return real(ids, cache, last_only=last_only)
+
+    monkeypatch.setattr(local_model, "_forward", counting)
+    run_sync(local_model.request(first))
+    fed.clear()
+    warm = run_sync(local_model.request(second))
+    prompt_tokens = warm.prompt_tokens
+    assert fed and fed[0] < prompt_tokens // 2  # only the tail after the shared system turn went in
+    local_model._prefixes.clear()
+    cold = run_sync(local_model.request(second))
+    assert warm.text == cold.text
+    assert warm.choice_scores == pytest.approx(cold.choice_scores, abs=1e-3)
