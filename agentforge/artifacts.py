@@ -349,6 +349,8 @@ class EvalReport(Artifact):
     margin: float
     promoted: bool
     reason: str
+    rungs: dict[str, float] = Field(default_factory=dict)
+    """Mean held-out score of every rung the gate evaluated (the champion's included), by route target."""
 
 
 class AdapterStatus(StrEnum):

@@ -33,8 +33,13 @@ class Recipe(BaseModel):
     """The base model the adapter is trained for, as `agentforge.llm.weights.resolve_model_dir` takes it:
     `smollm2-135m-instruct` (the embedded default), a local model directory, or a Hugging Face id."""
     trainer: Literal["peft", "unsloth", "axolotl"] = "peft"
-    """Which trainer runs the recipe; only `peft` runs in-process."""
+    """`peft` (in-process, CPU or GPU), `unsloth` (in-process, NVIDIA GPU only) or `axolotl` (its CLI, when
+    installed, on a config written from this recipe)."""
     adapter: Literal["lora", "qlora"] = "lora"
+    format: Literal["chat", "completion"] = "chat"
+    """`chat`: each item is the module's prompt as serving sends it, with the loss on the answer. `completion`:
+    the answers alone as raw text with the loss on every token, to learn a style or a domain (a novelist's prose)
+    for generation modules."""
 
     lora_r: int = Field(default=8, ge=1)
     lora_alpha: int = Field(default=16, ge=1)
@@ -62,7 +67,9 @@ class Recipe(BaseModel):
     """QLoRA recipes (GPU trainers) only."""
 
     def to_axolotl(self, dataset_path: str, output_dir: str) -> dict[str, Any]:
-        """The same recipe as an Axolotl config dict, reading an Alpaca JSONL dataset."""
+        """The same recipe as an Axolotl config dict, reading a pre-tokenized JSONL dataset (`input_ids`,
+        `attention_mask`, `labels` per line, as `learn.trainer_axolotl` writes it: the serving prompt, with the
+        loss on the answer only)."""
         return {
             "base_model": HUB_IDS.get(self.base_model, self.base_model),
             "adapter": self.adapter,
@@ -81,8 +88,7 @@ class Recipe(BaseModel):
             "gradient_accumulation_steps": self.gradient_accumulation_steps,
             "sequence_len": self.max_seq_len,
             "seed": self.seed,
-            "datasets": [{"path": dataset_path, "type": "alpaca", "ds_type": "json"}],
-            "train_on_inputs": False,
+            "datasets": [{"path": dataset_path, "ds_type": "json"}],
             "output_dir": output_dir,
         }
 

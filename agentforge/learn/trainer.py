@@ -9,6 +9,8 @@ torch, transformers and peft are imported when `train_lora` runs (they are the `
 
 from __future__ import annotations
 
+import inspect
+import logging
 import math
 import os
 import shutil
@@ -30,6 +32,8 @@ from agentforge.llm.weights import quiet_transformers
 
 if TYPE_CHECKING:
     import torch
+
+log = logging.getLogger("agentforge.train")
 
 __all__ = ["IGNORE_INDEX", "FormatText", "Progress", "TrainResult", "library_versions", "train_lora"]
 
@@ -79,12 +83,18 @@ class _Encoded:
     """Tokens before the completion; they carry no loss."""
 
 
-def _encode(tokenizer: Any, items: Sequence[TrainItem], format_text: FormatText, max_seq_len: int) -> list[_Encoded]:
+def _encode(
+    tokenizer: Any, items: Sequence[TrainItem], format_text: FormatText, max_seq_len: int, *, completion: bool = False
+) -> list[_Encoded]:
+    """Token ids and prompt length of each item; with `completion`, the answer alone (raw text, all of it trained)."""
     encoded: list[_Encoded] = []
+    cut = 0
     for index, item in enumerate(items):
-        prompt, completion = format_text(list(item.messages), item.target)
-        prompt_ids: list[int] = list(tokenizer(prompt, add_special_tokens=False)["input_ids"])
-        completion_ids: list[int] = list(tokenizer(completion, add_special_tokens=False)["input_ids"])
+        prompt, completion_text = format_text(list(item.messages), item.target)
+        if completion:
+            prompt, completion_text = "", item.target + (tokenizer.eos_token or "")
+        prompt_ids: list[int] = list(tokenizer(prompt, add_special_tokens=False)["input_ids"]) if prompt else []
+        completion_ids: list[int] = list(tokenizer(completion_text, add_special_tokens=False)["input_ids"])
         if not completion_ids:
             raise TrainingError(f"training item {index} has an empty completion")
         room = max_seq_len - len(completion_ids)
@@ -95,7 +105,16 @@ def _encode(tokenizer: Any, items: Sequence[TrainItem], format_text: FormatText,
             )
         if len(prompt_ids) > room:
             prompt_ids = prompt_ids[len(prompt_ids) - room :]  # keep the end of the prompt
+            cut += 1
         encoded.append(_Encoded(prompt_ids + completion_ids, len(prompt_ids)))
+    if cut:
+        log.warning(
+            "%d of %d training items are longer than max_seq_len %d and lose the start of their prompt, which "
+            "serving keeps: raise the recipe's max_seq_len",
+            cut,
+            len(items),
+            max_seq_len,
+        )
     return encoded
 
 
@@ -115,18 +134,64 @@ def _collate(batch: Sequence[_Encoded], pad_id: int) -> tuple[torch.Tensor, torc
     return input_ids, attention, labels
 
 
-def _batch_loss(model: Any, batch: Sequence[_Encoded], pad_id: int) -> tuple[torch.Tensor, int]:
+SHARED_PREFIX_MIN_TOKENS = 16
+"""Shortest prompt prefix common to a whole batch that is worth one shared forward pass."""
+
+
+def _shared_prefix(batch: Sequence[_Encoded]) -> int:
+    """Tokens every item of the batch starts with, stopping before the last prompt token of the shortest prompt
+    (that position predicts the first completion token, so it must stay in each row's own pass)."""
+    first = batch[0].input_ids
+    length = min(e.prompt_len for e in batch) - 1
+    for e in batch[1:]:
+        same = 0
+        while same < length and e.input_ids[same] == first[same]:
+            same += 1
+        length = same
+    return max(length, 0)
+
+
+def cache_kwarg(model: Any) -> str:
+    """The name a model's forward takes its KV cache by (`cache` in newer transformers, `past_key_values` before)."""
+    forward = model.get_base_model().forward if hasattr(model, "get_base_model") else model.forward
+    return "cache" if "cache" in inspect.signature(forward).parameters else "past_key_values"
+
+
+def _batch_loss(
+    model: Any, batch: Sequence[_Encoded], pad_id: int, cache_kw: str = "past_key_values"
+) -> tuple[torch.Tensor, int]:
     """Mean next-token loss over the batch's completion tokens, and how many there were.
 
-    Only the positions that predict a completion token go through the LM head (`logits_to_keep`),
-    which spares most of the vocabulary projection for short answers after long prompts.
+    A module's items share its system turn, often hundreds of tokens (a classifier's label list) against a few
+    dozen of input and answer; that common prefix goes through the model once, its KV cache is repeated for
+    every row, and only the rows' own tokens are run on top, so the gradient is the same at a fraction of the
+    cost. Only the positions that predict a completion token go through the LM head (`logits_to_keep`).
     """
     import torch
 
-    input_ids, attention, labels = _collate(batch, pad_id)
+    device = next(model.parameters()).device
+    shared = _shared_prefix(batch) if len(batch) > 1 else 0
+    cache = None
+    if shared >= SHARED_PREFIX_MIN_TOKENS:
+        out = model(input_ids=torch.tensor([batch[0].input_ids[:shared]], device=device), use_cache=True)
+        cache = out.get("cache") or out.get("past_key_values")
+    if cache is not None:  # none when the model refuses a cache (activation checkpointing): the plain way
+        cache.batch_repeat_interleave(len(batch))
+        batch = [_Encoded(e.input_ids[shared:], e.prompt_len - shared) for e in batch]
+    else:
+        shared = 0
+    input_ids, attention, labels = (t.to(device) for t in _collate(batch, pad_id))
+    if cache is not None:
+        attention = torch.cat([attention.new_ones((len(batch), shared)), attention], dim=1)
     targets = labels[:, 1:]  # position t predicts token t + 1
     keep = (targets != IGNORE_INDEX).any(dim=0).nonzero().squeeze(1)
-    logits = model(input_ids=input_ids, attention_mask=attention, logits_to_keep=keep).logits
+    logits = model(
+        input_ids=input_ids,
+        attention_mask=attention,
+        use_cache=cache is not None,
+        logits_to_keep=keep,
+        **({cache_kw: cache} if cache is not None else {}),
+    ).logits
     kept_targets = targets[:, keep]
     loss = torch.nn.functional.cross_entropy(
         logits.reshape(-1, logits.shape[-1]).float(), kept_targets.reshape(-1), ignore_index=IGNORE_INDEX
@@ -156,6 +221,14 @@ def library_versions() -> dict[str, str]:
     return {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__}
 
 
+def check_inputs(items: Sequence[TrainItem], out_dir: Path) -> None:
+    """What every trainer refuses before loading anything."""
+    if not items:
+        raise TrainingError("no training items")
+    if out_dir.exists():
+        raise TrainingError(f"adapter directory {out_dir} already exists; adapters are immutable")
+
+
 def train_lora(
     model_dir: Path,
     items: Sequence[TrainItem],
@@ -167,20 +240,17 @@ def train_lora(
 ) -> TrainResult:
     """Train a LoRA adapter on `items` and write it to `out_dir` (which must not exist).
 
-    `model_dir` holds the base model (config, safetensors, tokenizer); it is loaded in float32.
-    `format_text` turns an item into prompt and completion text exactly as the serving model formats
-    a chat (the `LocalModel`'s `format_training_text`). Raises `TrainingError` on any failure, leaving
-    nothing under `out_dir`.
+    `model_dir` holds the base model (config, safetensors, tokenizer); it is loaded in float32 on the GPU when
+    there is one, else on the CPU. `format_text` turns an item into prompt and completion text exactly as the
+    serving model formats a chat (the `LocalModel`'s `format_training_text`). Raises `TrainingError` on any
+    failure, leaving nothing under `out_dir`.
     """
     if recipe.trainer != "peft" or recipe.adapter != "lora" or recipe.load_in_4bit:
         raise TrainingError(
             "the in-process trainer runs `trainer: peft, adapter: lora` recipes; this one is "
             f"trainer={recipe.trainer}, adapter={recipe.adapter}, load_in_4bit={recipe.load_in_4bit}"
         )
-    if not items:
-        raise TrainingError("no training items")
-    if out_dir.exists():
-        raise TrainingError(f"adapter directory {out_dir} already exists; adapters are immutable")
+    check_inputs(items, out_dir)
     if not (model_dir / "config.json").is_file():
         raise TrainingError(f"{model_dir} is not a model directory (no config.json)")
 
@@ -196,22 +266,59 @@ def train_lora(
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
     except (OSError, ValueError) as exc:
         raise TrainingError(f"cannot load the tokenizer from {model_dir}: {exc}") from exc
+    encoded = encode_items(tokenizer, items, format_text, recipe)
     try:
-        encoded = _encode(tokenizer, items, format_text, recipe.max_seq_len)
+        with quiet_transformers(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32, device_map=device)
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"cannot load the base model from {model_dir}: {exc}") from exc
+    base.config.use_cache = False
+    with torch.random.fork_rng(devices=[]):  # seed locally; leave the caller's RNG alone
+        torch.manual_seed(recipe.seed)
+        lora = LoraConfig(
+            r=recipe.lora_r,
+            lora_alpha=recipe.lora_alpha,
+            lora_dropout=recipe.lora_dropout,
+            target_modules=list(recipe.lora_target_modules),
+            bias="none",
+            task_type="CAUSAL_LM",
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            model = get_peft_model(base, lora)
+    return fit_and_save(model, encoded, pad_token_id(tokenizer), recipe, out_dir, progress, started)
+
+
+def encode_items(tokenizer: Any, items: Sequence[TrainItem], format_text: FormatText, recipe: Recipe) -> list[_Encoded]:
+    try:
+        return _encode(tokenizer, items, format_text, recipe.max_seq_len, completion=recipe.format == "completion")
     except TrainingError:
         raise
     except Exception as exc:
         raise TrainingError(f"cannot format the training items: {type(exc).__name__}: {exc}") from exc
+
+
+def pad_token_id(tokenizer: Any) -> int:
     pad_id = tokenizer.pad_token_id
     if pad_id is None:
         pad_id = tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
-    try:
-        with quiet_transformers(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    except (OSError, ValueError) as exc:
-        raise TrainingError(f"cannot load the base model from {model_dir}: {exc}") from exc
-    base.config.use_cache = False
+    return int(pad_id)
+
+
+def fit_and_save(
+    model: Any,
+    encoded: list[_Encoded],
+    pad_id: int,
+    recipe: Recipe,
+    out_dir: Path,
+    progress: Progress | None,
+    started: float,
+) -> TrainResult:
+    """The training loop every in-process trainer shares, on a PEFT model already on its device; then the adapter
+    is saved to a temporary folder beside `out_dir` and renamed into place."""
+    import torch
 
     n = len(encoded)
     batches_per_epoch = math.ceil(n / recipe.micro_batch_size)
@@ -222,20 +329,10 @@ def train_lora(
     tmp_dir = out_dir.parent / f".tmp-{uuid.uuid4().hex}"
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        with torch.random.fork_rng(devices=[]):  # seed locally; leave the caller's RNG alone
+        with torch.random.fork_rng(devices=[]):
             torch.manual_seed(recipe.seed)
-            lora = LoraConfig(
-                r=recipe.lora_r,
-                lora_alpha=recipe.lora_alpha,
-                lora_dropout=recipe.lora_dropout,
-                target_modules=list(recipe.lora_target_modules),
-                bias="none",
-                task_type="CAUSAL_LM",
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)
-                model = get_peft_model(base, lora)
             model.train()
+            cache_kw = cache_kwarg(model)
             params = [p for p in model.parameters() if p.requires_grad]
             optimizer = torch.optim.AdamW(params, lr=recipe.learning_rate, weight_decay=recipe.weight_decay)
             scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(recipe, total_steps))
@@ -256,7 +353,7 @@ def train_lora(
                     group = batches[g : g + recipe.gradient_accumulation_steps]
                     step_losses: list[float] = []
                     for batch in group:
-                        loss, tokens = _batch_loss(model, batch, pad_id)
+                        loss, tokens = _batch_loss(model, batch, pad_id, cache_kw)
                         torch.autograd.backward(loss / len(group))
                         step_losses.append(float(loss.detach()))
                         loss_sum += step_losses[-1] * tokens

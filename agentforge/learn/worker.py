@@ -38,6 +38,20 @@ class WorkerConfig:
     """Every this many seconds, queue a job for each module with corrections newer than its latest job."""
 
 
+class ProgressLog:
+    """Logs a job's progress at each new phase and every tenth of it, so a long job shows it is moving."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        self._last: tuple[str, int] = ("", -1)
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        tenth = done * 10 // max(total, 1)
+        if (phase, tenth) != self._last:
+            self._last = (phase, tenth)
+            log.info("job %s: %s %d/%d", self.job_id, phase, done, total)
+
+
 class Worker:
     """One worker process's loop. `model` answers the evaluation gate and provides the chat formatting."""
 
@@ -110,6 +124,7 @@ class Worker:
                 try:
                     recipe = load_recipe(job.recipe)
                     model_dir, format_text = self._model_dir(recipe.base_model), self._format_text()
+                    self._check_base(recipe.base_model, model_dir)
                 except AgentforgeError as exc:
                     self.queue.finish(job, self.id, JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
                     raise
@@ -121,6 +136,7 @@ class Worker:
                     model_dir=model_dir,
                     base_model=recipe.base_model,
                     format_text=format_text,
+                    progress=ProgressLog(job.id),
                 )
             r = outcome.report
             log.info(
@@ -158,6 +174,16 @@ class Worker:
         from agentforge.llm.weights import resolve_model_dir
 
         return resolve_model_dir(base_model, Paths(home=default_home()))
+
+    def _check_base(self, base_model: str, model_dir: Path) -> None:
+        """The gate evaluates the adapter on the worker's own model, so the recipe must train for that model."""
+        from agentforge.llm.local import LocalModel
+
+        if isinstance(self.model, LocalModel) and self.model.model_dir.resolve() != model_dir.resolve():
+            raise TrainingError(
+                f"the recipe trains adapters for {base_model} but this worker serves {self.model.name}; "
+                f"run a worker with `--model {base_model}` for it"
+            )
 
     def _format_text(self) -> FormatText:
         from agentforge.llm.local import LocalModel

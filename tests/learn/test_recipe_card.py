@@ -62,8 +62,8 @@ def test_invalid_recipe_says_what_is_wrong(tmp_path: Path, text: str, message: s
 def test_axolotl_export_uses_axolotl_names() -> None:
     config = load_recipe("cpu-default").to_axolotl("data/train.jsonl", "out/adapter")
     assert config["base_model"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
-    assert config["sequence_len"] == 512 and "max_seq_len" not in config
-    assert config["datasets"] == [{"path": "data/train.jsonl", "type": "alpaca", "ds_type": "json"}]
+    assert config["sequence_len"] == 1024 and "max_seq_len" not in config
+    assert config["datasets"] == [{"path": "data/train.jsonl", "ds_type": "json"}]  # pre-tokenized: no type
 
 
 def test_committed_card_schema_matches_the_model() -> None:

@@ -216,3 +216,46 @@ def test_card_beside_the_weights(trained: Trained) -> None:
     write_card(trained.out_dir, card)
     assert read_card(trained.out_dir) == card
     assert {"torch", "transformers", "peft"} <= set(card.versions)
+
+
+def test_a_shared_prompt_prefix_runs_once_with_the_same_loss_and_gradient(
+    smollm2_dir: Path, tokenizer: Any, format_text: FormatText, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from agentforge.learn import trainer
+
+    base = AutoModelForCausalLM.from_pretrained(smollm2_dir, dtype=torch.float32)
+    torch.manual_seed(0)
+    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], lora_dropout=0.0))
+    for name, param in model.named_parameters():  # LoRA's B starts at zero; make the adapter do something
+        if "lora_B" in name:
+            torch.nn.init.normal_(param, std=0.02)
+    batch = trainer._encode(tokenizer, make_items()[::5], format_text, 512)
+    shared = trainer._shared_prefix(batch)
+    assert shared >= trainer.SHARED_PREFIX_MIN_TOKENS
+    assert shared < min(e.prompt_len for e in batch)
+
+    calls: list[int] = []
+    model.register_forward_hook(
+        lambda _m, args, kwargs, _out: calls.append(kwargs["input_ids"].shape[1]), with_kwargs=True
+    )
+
+    def loss_and_grads() -> tuple[float, int, list[torch.Tensor]]:
+        model.zero_grad(set_to_none=True)
+        loss, tokens = trainer._batch_loss(model, batch, tokenizer.pad_token_id, trainer.cache_kwarg(model))
+        loss.backward()
+        return float(loss.detach()), tokens, [p.grad.clone() for p in model.parameters() if p.requires_grad]
+
+    prefixed = loss_and_grads()
+    assert calls[0] == shared and len(calls) == 2  # the prefix once, then every row's own tokens
+    monkeypatch.setattr(trainer, "SHARED_PREFIX_MIN_TOKENS", 10_000)
+    calls.clear()
+    plain = loss_and_grads()
+    assert len(calls) == 1 and calls[0] == max(len(e.input_ids) for e in batch)
+    assert prefixed[1] == plain[1]
+    assert abs(prefixed[0] - plain[0]) < 1e-4
+    for a, b in zip(prefixed[2], plain[2], strict=True):
+        assert torch.allclose(a, b, rtol=1e-3, atol=1e-6)

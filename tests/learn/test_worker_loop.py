@@ -42,3 +42,23 @@ def test_a_stopped_worker_claims_nothing(store: Store, tmp_path: Path) -> None:
     worker.stop()
     assert worker.run() == 0
     assert [j.state for j in store.list_jobs(WS)] == [JobState.QUEUED]
+
+
+def test_a_recipe_for_another_base_model_fails_before_training(
+    tmp_path: Path, agentforge_home: Path, smollm2_dir: Path
+) -> None:
+    from agentforge.llm.local import LocalModel
+
+    other = tmp_path / "other-model"
+    other.mkdir()
+    (other / "config.json").write_text("{}")
+    recipe = tmp_path / "other.yaml"
+    recipe.write_text(f"base_model: {other}\n")
+    with Store.open(f"sqlite:///{tmp_path / 'af.db'}") as store:
+        store.save_manifest(_manifest([MOD]))
+        job, _ = JobQueue(store).enqueue(WS, MOD, recipe=str(recipe))
+        model = LocalModel.load(paths=Paths(home=agentforge_home))
+        Worker(store, model, Paths(home=tmp_path), WorkerConfig(lease_s=5, poll_s=0.1)).run(once=True)
+        failed = store.get_job(WS, job.id)
+    assert failed.state is JobState.FAILED
+    assert f"trains adapters for {other}" in (failed.error or "") and "--model" in (failed.error or "")
