@@ -6,7 +6,6 @@ This is the glue between the runtime (which answers, and so evaluates) and the l
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import shutil
@@ -30,16 +29,17 @@ from agentforge.artifacts import (
 from agentforge.config import Paths
 from agentforge.errors import AgentforgeError, LeaseLostError, TrainingError
 from agentforge.learn.card import AdapterCard, adapter_name, write_card
-from agentforge.learn.dataset import TrainItem, data_hash, export_alpaca, split_examples
+from agentforge.learn.dataset import TrainItem, data_hash, input_key, split_examples
 from agentforge.learn.gate import decide
 from agentforge.learn.lease import Lease
 from agentforge.learn.metrics import metric_for
+from agentforge.learn.promotion import promoted_route, retired_by
 from agentforge.learn.recipe import DEFAULT_RECIPE, Recipe
-from agentforge.learn.trainer import train_lora
+from agentforge.learn.trainers import train_adapter
 from agentforge.llm.base import Message
 from agentforge.runtime import Engine
-from agentforge.runtime.prompts import render_inputs, render_messages, render_target
-from agentforge.store import Store
+from agentforge.runtime.prompts import render_messages, render_target
+from agentforge.runtime.targets import DEFAULT_EXAMPLES, STATIC, Step, champion_target, parse_target
 from agentforge.store.queue import JobQueue, Publication
 
 log = logging.getLogger("agentforge.worker")
@@ -68,8 +68,12 @@ class TrainOutcome:
     report: EvalReport
     champion: Evaluation
     candidate: Evaluation
+    """The rung the gate judged: the winner, or the best of the losers."""
     train_examples: int
     heldout: list[Example]
+    """The held-out examples the gate scored (at most `GATE_MAX_HELDOUT`)."""
+    rungs: dict[str, Evaluation]
+    """Every rung the gate evaluated, by target, the champion's first."""
 
 
 def _items(engine: Engine, spec: ModuleSpec, examples: list[Example]) -> list[TrainItem]:
@@ -216,7 +220,7 @@ def _run(
         name,
         staging=data.adapters / ws / f".job-{job.id}",
         train=lambda staged: (
-            train_lora(
+            train_adapter(
                 model_dir,
                 items,
                 recipe,
@@ -229,26 +233,24 @@ def _run(
     lease.advance(JobState.EVALUATING)
     engine.model.load_adapter(name, out_dir)
     route = store.get_route(ws, spec.id)
-    champion, candidate = asyncio.run(_evaluate_both(engine, spec, held, route.champion, name, report))
+    held = gate_sample(held)
+    metric = engine.catalog.kind(store.get_module_plan(ws, spec.id).kind).metric
+    evaluations = asyncio.run(_evaluate_rungs(engine, spec, held, gate_rungs(route, name), report))
     lease.check()
-    plan = store.get_module_plan(ws, spec.id)
-    decision = decide(
-        spec.id,
-        engine.catalog.kind(plan.kind).metric,
-        route.champion,
-        name,
-        champion.scores,
-        candidate.scores,
-        champion.valid,
-        candidate.valid,
-    )
+    champion, *candidates = evaluations
+    decisions = [
+        decide(spec.id, metric, champion.target, c.target, champion.scores, c.scores, champion.valid, c.valid)
+        for c in candidates
+    ]
+    decision, winner = _judge(route, name, candidates, decisions)
+    decision = decision.model_copy(update={"rungs": {e.target: e.mean for e in evaluations}})
     adapter = AdapterVersion(
         name=name,
         workspace_id=ws,
         module_id=spec.id,
         base_model=base_model,
         path=str(out_dir),
-        status=AdapterStatus.CHAMPION if decision.promoted else AdapterStatus.REJECTED,
+        status=AdapterStatus.CHAMPION if winner and winner.adapter == name else AdapterStatus.REJECTED,
         recipe=recipe.model_dump(mode="json"),
         data_hash=items_hash,
         train_examples=len(items),
@@ -256,10 +258,67 @@ def _run(
         report=decision,
     )
     write_card(out_dir, AdapterCard.from_adapter(adapter))
-    publication = _promotion(adapter, route) if decision.promoted else Publication(adapter=adapter)
-    state = JobState.PROMOTED if decision.promoted else JobState.REJECTED
+    publication = Publication(adapter=adapter)
+    if winner is not None:
+        after = promoted_route(route, winner.target, winner.examples)
+        publication = Publication(adapter=adapter, route=after, retire=retired_by(route, after))
+    state = JobState.PROMOTED if adapter.status is AdapterStatus.CHAMPION else JobState.REJECTED
     done = lease.queue.finish(lease.job, lease.worker, state, publication=publication)
-    return TrainOutcome(done, adapter, decision, champion, candidate, len(train), held)
+    judged = next(c for c in candidates if c.target == decision.candidate)
+    rungs = {e.target: e for e in evaluations}
+    return TrainOutcome(done, adapter, decision, champion, judged, len(train), held, rungs)
+
+
+def _judge(
+    route: Route, adapter: str, candidates: list[Evaluation], decisions: list[EvalReport]
+) -> tuple[EvalReport, Step | None]:
+    """The adapter's report, and the rung the route moves to (None: it stays).
+
+    The winner is the best-scoring rung that passes the gate against the champion; on a tie the one listed first
+    in `gate_rungs`, the cheaper to serve. The report is the adapter's: its winning rung's decision, else its
+    best rung's, marked not promoted when a rung without it won.
+    """
+    passed = [i for i, d in enumerate(decisions) if d.promoted]
+    best = max(passed, key=lambda i: (candidates[i].mean, -i)) if passed else None
+    winner = parse_target(candidates[best].target, route) if best is not None else None
+    if best is not None and winner is not None and winner.adapter == adapter:
+        return decisions[best], winner
+    own = [i for i, c in enumerate(candidates) if parse_target(c.target, route).adapter == adapter]
+    mine = max(own, key=lambda i: (candidates[i].mean, -i))
+    report = decisions[mine]
+    if best is not None:
+        other = candidates[best]
+        reason = (
+            f"not promoted: {other.target} scores {other.mean:.4f} without this adapter "
+            f"(its best rung {candidates[mine].target}: {candidates[mine].mean:.4f}) and now serves; {report.reason}"
+        )
+        report = report.model_copy(update={"promoted": False, "reason": reason})
+    return report, winner
+
+
+GATE_MAX_HELDOUT = 200
+"""Most held-out examples one gate decision scores (each rung answers every one of them); beyond it the interval
+is narrow enough and the evaluation would cost more than the training."""
+
+
+def gate_sample(held: list[Example]) -> list[Example]:
+    """The held-out examples the gate scores: all of them up to `GATE_MAX_HELDOUT`, else that many, chosen by
+    input hash (so the same ones every time, whatever their order)."""
+    if len(held) <= GATE_MAX_HELDOUT:
+        return held
+    return sorted(held, key=input_key)[:GATE_MAX_HELDOUT]
+
+
+def gate_rungs(route: Route, adapter: str) -> list[str]:
+    """The targets the gate puts side by side: the champion as it answers now, then the candidates from the cheapest
+    to serve: the new adapter alone, the champion with retrieved examples (when it answers without them), the
+    new adapter with examples."""
+    k = route.examples or DEFAULT_EXAMPLES
+    champion = champion_target(route)
+    rungs = [champion, adapter]
+    if champion != STATIC and parse_target(champion, route).examples == 0:
+        rungs.append(f"{champion}+examples:{k}")
+    return [*rungs, f"{adapter}+examples:{k}"]
 
 
 def publish_dir(root: Path, name: str, *, staging: Path, train: Callable[[Path], float]) -> tuple[Path, float]:
@@ -281,44 +340,11 @@ def publish_dir(root: Path, name: str, *, staging: Path, train: Callable[[Path],
     return final, seconds
 
 
-def _promotion(adapter: AdapterVersion, route: Route) -> Publication:
-    """The adapter becomes champion; the previous champion leads the fallback (and is retired if an adapter)."""
-    previous = route.champion
-    fallback = [t for t in [previous, "base", "static"] if t != adapter.name]
-    retired = previous.split("+", 1)[0]
-    keep = retired in ("base", "static") or retired.startswith("backend:")
-    return Publication(
-        adapter=adapter,
-        route=Route(champion=adapter.name, fallback=list(dict.fromkeys(fallback))),
-        retire=None if keep else retired,
-    )
-
-
-async def _evaluate_both(
-    engine: Engine,
-    spec: ModuleSpec,
-    held: list[Example],
-    champion: str,
-    candidate: str,
-    progress: Progress | None,
-) -> tuple[Evaluation, Evaluation]:
-    return (
-        await evaluate(engine, spec, held, champion, progress, f"evaluate champion ({champion})"),
-        await evaluate(engine, spec, held, candidate, progress, "evaluate candidate"),
-    )
-
-
-def export_module_dataset(store: Store, workspace_id: str, module_ref: str, path: Path) -> int:
-    """Alpaca JSONL of a module's corrections (training split and held-out alike)."""
-    specs = [s for s in store.list_specs(workspace_id) if module_ref in (s.id, s.name)]
-    if len(specs) != 1:
-        raise TrainingError(f"no single module named {module_ref!r}")
-    spec = specs[0]
-    examples = store.list_examples(workspace_id, spec.id)
-    rows = [(spec.intent or spec.name, render_inputs(ex.input), _as_text(ex.target)) for ex in examples]
-    export_alpaca(rows, path)
-    return len(rows)
-
-
-def _as_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+async def _evaluate_rungs(
+    engine: Engine, spec: ModuleSpec, held: list[Example], targets: list[str], progress: Progress | None
+) -> list[Evaluation]:
+    labels = ["champion"] + ["candidate"] * (len(targets) - 1)
+    return [
+        await evaluate(engine, spec, held, target, progress, f"evaluate {label} ({target})")
+        for label, target in zip(labels, targets, strict=True)
+    ]

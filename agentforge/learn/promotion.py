@@ -12,12 +12,20 @@ from dataclasses import dataclass
 
 from agentforge.artifacts import AdapterStatus, AdapterVersion, Route
 from agentforge.errors import PromotionError
+from agentforge.runtime.targets import BACKEND_PREFIX, BASE, STATIC, champion_target, parse_target
 from agentforge.store import Store
 
-__all__ = ["BASE", "STATIC", "PromotionError", "RouteChange", "previous_champion", "promote", "rollback"]
-
-BASE = "base"
-STATIC = "static"
+__all__ = [
+    "BASE",
+    "STATIC",
+    "PromotionError",
+    "RouteChange",
+    "previous_champion",
+    "promote",
+    "promoted_route",
+    "retired_by",
+    "rollback",
+]
 
 
 @dataclass(frozen=True)
@@ -30,12 +38,35 @@ class RouteChange:
 
 
 def previous_champion(route: Route) -> str | None:
-    """The target a rollback restores: the first fallback entry that is `base` or an adapter, not the champion."""
+    """The target a rollback restores: the first fallback entry that is `base` or an adapter (at any rung) and is
+    not the champion's own rung."""
+    current = champion_target(route)
     for target in route.fallback:
-        if target == STATIC or target.startswith("backend:") or target == route.champion:
+        if target in (STATIC, current) or target.startswith(BACKEND_PREFIX):
             continue
         return target
     return None
+
+
+def promoted_route(before: Route, champion: str, examples: int) -> Route:
+    """The route once `champion` (`base` or an adapter) leads, answering with `examples` retrieved corrections.
+
+    The previous champion, at its own rung, goes first in the fallback chain (which keeps `base` and ends in
+    `static`), so a rollback restores exactly what answered before. A canary of the new champion ends.
+    """
+    after = before.model_copy(update={"champion": champion, "examples": examples})
+    current = champion_target(after)
+    fallback = [t for t in [champion_target(before), *before.fallback, BASE, STATIC] if t != current]
+    if STATIC in fallback:  # static stays last
+        fallback = [t for t in fallback if t != STATIC] + [STATIC]
+    canary = before.canary if before.canary and before.canary.target != champion else None
+    return after.model_copy(update={"canary": canary, "fallback": list(dict.fromkeys(fallback))})
+
+
+def retired_by(before: Route, after: Route) -> str | None:
+    """The adapter a route change takes out of service: the old champion's, when the new champion is another."""
+    old = parse_target(before.champion, before).adapter
+    return old if old is not None and old != parse_target(after.champion, after).adapter else None
 
 
 def _set_status(store: Store, workspace_id: str, target: str, status: AdapterStatus) -> None:
@@ -49,7 +80,8 @@ def _set_status(store: Store, workspace_id: str, target: str, status: AdapterSta
 
 
 def promote(store: Store, workspace_id: str, name: str, *, force: bool = False) -> RouteChange:
-    """Make adapter `name` its module's champion; the old champion is retired and kept first in the fallback.
+    """Make adapter `name` its module's champion (with the route's retrieved-example count unchanged); the old
+    champion is retired and kept first in the fallback.
 
     A gate-rejected adapter needs `force=True`: promoting it overrides the gate's evidence.
     """
@@ -60,14 +92,8 @@ def promote(store: Store, workspace_id: str, name: str, *, force: bool = False) 
     before = store.get_route(workspace_id, adapter.module_id)
     if before.champion == name:
         raise PromotionError(f"{name} is already the champion of {adapter.module_id}")
+    after = promoted_route(before, name, before.examples)
     _set_status(store, workspace_id, before.champion, AdapterStatus.RETIRED)
-    fallback = [t for t in [before.champion, *before.fallback] if t != name]
-    if BASE not in fallback:
-        fallback.append(BASE)
-    if STATIC not in fallback:
-        fallback.append(STATIC)
-    canary = before.canary if before.canary and before.canary.target != name else None
-    after = before.model_copy(update={"champion": name, "canary": canary, "fallback": list(dict.fromkeys(fallback))})
     adapter.status = AdapterStatus.CHAMPION
     store.update_adapter(adapter)
     store.set_route(workspace_id, adapter.module_id, after)
@@ -75,16 +101,24 @@ def promote(store: Store, workspace_id: str, name: str, *, force: bool = False) 
 
 
 def rollback(store: Store, workspace_id: str, module_id: str) -> RouteChange:
-    """Restore the previous champion; the current one is retired and leaves the route."""
+    """Restore the previous champion at its rung; the current one is retired and leaves the route."""
     before = store.get_route(workspace_id, module_id)
     previous = previous_champion(before)
     if previous is None:
         raise PromotionError(f"{module_id} has no previous champion in its fallback chain {before.fallback}")
-    current = before.champion
-    _set_status(store, workspace_id, current, AdapterStatus.RETIRED)
-    _set_status(store, workspace_id, previous, AdapterStatus.CHAMPION)
-    canary = before.canary if before.canary and before.canary.target not in (current, previous) else None
+    current = champion_target(before)
+    restored = parse_target(previous, before)
+    _set_status(store, workspace_id, before.champion, AdapterStatus.RETIRED)
+    _set_status(store, workspace_id, restored.target, AdapterStatus.CHAMPION)
+    canary = before.canary if before.canary and before.canary.target not in (before.champion, previous) else None
     fallback = [t for t in before.fallback if t not in (current, previous)]
-    after = before.model_copy(update={"champion": previous, "canary": canary, "fallback": fallback or [STATIC]})
+    after = before.model_copy(
+        update={
+            "champion": restored.target,
+            "examples": restored.examples,
+            "canary": canary,
+            "fallback": fallback or [STATIC],
+        }
+    )
     store.set_route(workspace_id, module_id, after)
     return RouteChange(module_id, before, after)

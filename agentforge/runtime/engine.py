@@ -29,9 +29,10 @@ from agentforge.errors import (
     OutputValidationError,
 )
 from agentforge.llm.base import Message, Model, ModelRequest, ModelResponse
+from agentforge.runtime.embeddings import retriever_from_env
 from agentforge.runtime.metrics import RuntimeMetrics
 from agentforge.runtime.prompts import fit_examples, output_labels, render_messages
-from agentforge.runtime.retrieval import BM25Retriever, ExampleIndex, Exclusion, Retriever
+from agentforge.runtime.retrieval import ExampleIndex, Exclusion, Retriever
 from agentforge.runtime.targets import BACKEND_PREFIX, STATIC, Step, route_steps
 from agentforge.runtime.trace_writer import TraceWriter
 from agentforge.runtime.validation import check_correction, parse_output, schema_errors
@@ -83,8 +84,9 @@ class Engine:
         self._specs: list[ModuleSpec] = []
         self._plans: dict[str, ModulePlan] = {}
         self._cached_at = (-1, 0.0)  # (store revision, monotonic time) of the copy
-        self.retriever: Retriever = retriever or BM25Retriever()
-        """Finds the past corrections a `+examples` rung shows the model (BM25 unless given)."""
+        self.retriever: Retriever = retriever or retriever_from_env()
+        """Finds the past corrections a `+examples` rung shows the model (`$AGENTFORGE_RETRIEVER`, BM25 by default,
+        unless given)."""
         self._indexes: dict[str, _CachedIndex] = {}
 
     def _fresh(self) -> None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from agentforge.artifacts import (
     ByteSpan,
+    Example,
     JobState,
     Language,
     Manifest,
@@ -22,10 +22,11 @@ from agentforge.artifacts import (
 )
 from agentforge.config import Paths
 from agentforge.learn.card import read_card
-from agentforge.learn.loop import TrainOutcome, export_module_dataset, train_module
+from agentforge.learn.loop import TrainOutcome, train_module
 from agentforge.learn.recipe import load_recipe
 from agentforge.llm.base import run_sync
 from agentforge.runtime import Engine
+from agentforge.runtime.retrieval import BM25Retriever, ExampleIndex
 from agentforge.store import Store
 
 pytestmark = pytest.mark.slow
@@ -95,32 +96,47 @@ def _train(engine: Engine, tmp_path: Path, agentforge_home: Path, **recipe_chang
     )
 
 
+class _FindsNothing:
+    """A retriever with nothing to show: the examples rungs answer as the bare ones, so the adapter stands alone."""
+
+    name = "nothing"
+
+    def index(self, examples: Sequence[Example]) -> ExampleIndex:
+        return BM25Retriever().index([])
+
+
 def test_a_better_adapter_is_promoted_and_then_serves(engine: Engine, tmp_path: Path, agentforge_home: Path) -> None:
+    engine.retriever = _FindsNothing()
     outcome = _train(engine, tmp_path, agentforge_home)
     report = outcome.report
     assert report.promoted, report.reason
     assert report.candidate_score > report.champion_score
     assert outcome.job.state is JobState.PROMOTED
-    assert engine.store.get_route("default", "bot.py::topic").champion == outcome.adapter.name
+    name = outcome.adapter.name
+    assert list(report.rungs) == ["base", name, "base+examples:4", f"{name}+examples:4"]
+    assert report.rungs["base+examples:4"] == report.rungs["base"]
+    assert report.rungs[f"{name}+examples:4"] == report.rungs[name]
+    assert report.candidate == name  # of two rungs scoring alike, the cheaper to serve
+    route = engine.store.get_route("default", "bot.py::topic")
+    assert (route.champion, route.examples, route.fallback) == (name, 0, ["base", "static"])
     card = read_card(Path(outcome.adapter.path))
     assert card.name == outcome.adapter.name and card.train_examples == outcome.train_examples
     assert outcome.train_examples + len(outcome.heldout) == 60
     trace = run_sync(engine.invoke("topic", {"question": "Is it windy in Rome today?"}))
-    assert (trace.route.rung, trace.route.adapter) == (Rung.ADAPTER, outcome.adapter.name)
+    assert (trace.route.rung, trace.route.adapter) == (Rung.ADAPTER, name)
     jobs = engine.store.list_jobs("default", "bot.py::topic")
     assert [j.state for j in jobs] == [JobState.PROMOTED]
 
 
 def test_an_adapter_that_learned_nothing_is_rejected(engine: Engine, tmp_path: Path, agentforge_home: Path) -> None:
     outcome = _train(engine, tmp_path, agentforge_home, learning_rate=1e-9, num_epochs=1)
-    assert not outcome.report.promoted
+    report = outcome.report
+    assert not report.promoted
     assert outcome.job.state is JobState.REJECTED
-    assert engine.store.get_route("default", "bot.py::topic").champion == "base"
-
-
-def test_dataset_export_is_alpaca(engine: Engine, tmp_path: Path) -> None:
-    out = tmp_path / "topic.jsonl"
-    assert export_module_dataset(engine.store, "default", "topic", out) == 60
-    row = json.loads(out.read_text().splitlines()[0])
-    assert set(row) == {"instruction", "input", "output"}
-    assert row["output"] in TOPICS
+    route = engine.store.get_route("default", "bot.py::topic")
+    assert route.champion == "base"
+    # Corrections shown as examples beat the bare model: that rung wins and serves, without the adapter.
+    assert report.rungs["base+examples:4"] > report.rungs["base"] + 0.3, report.rungs
+    assert route.examples == 4 and "base+examples:4" in report.reason
+    trace = run_sync(engine.invoke("topic", {"question": "Is it windy in Rome today?"}))
+    assert (trace.route.rung, trace.route.adapter) == (Rung.BASE_EXAMPLES, None)
