@@ -15,30 +15,16 @@ Run: `python bench/retrieval.py [DATASET_DIR] [--per-intent K] [--intents I] [--
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import math
-import random
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from agentforge.artifacts import (
-    ByteSpan,
-    Example,
-    Language,
-    Manifest,
-    ModulePlan,
-    ModuleSpec,
-    Plan,
-    Policy,
-    RouteTaken,
-    Rung,
-    Trace,
-)
+from banking77_data import DEFAULT_DATA, MODULE, Rows, interval, manifest, pick, store_corrections
+
+from agentforge.artifacts import Example, RouteTaken
 from agentforge.errors import ModelUnavailableError
 from agentforge.llm.base import run_sync
 from agentforge.llm.local import LocalModel
@@ -46,76 +32,6 @@ from agentforge.runtime import Engine
 from agentforge.runtime.embeddings import MiniLMRetriever
 from agentforge.runtime.retrieval import BM25Retriever, Exclusion, Retriever
 from agentforge.store import Store
-
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "banking77"
-SPAN = ByteSpan(start_byte=0, end_byte=1, start_line=1, end_line=1)
-MODULE = "bank/intents.py::classify_intent"
-
-
-def read_rows(path: Path) -> list[tuple[str, str]]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return [(row["text"], row["category"]) for row in csv.DictReader(f)]
-
-
-Rows = list[tuple[str, str]]
-
-
-def pick(data: Path, per_intent: int, intents: int, queries: int, seed: int = 0) -> tuple[list[str], Rows, Rows]:
-    """(labels, corrections: the first `per_intent` train rows of each label after a seeded shuffle, queries:
-    a seeded sample of the labels' test rows, or all of them when `queries` is 0)."""
-    rng = random.Random(seed)
-    labels = json.loads((data / "categories.json").read_text())
-    labels = sorted(rng.sample(labels, intents)) if intents < len(labels) else labels
-    train = read_rows(data / "train.csv")
-    rng.shuffle(train)
-    by_label: dict[str, Rows] = defaultdict(list)
-    for row in train:
-        if len(by_label[row[1]]) < per_intent:
-            by_label[row[1]].append(row)
-    corrections = [row for label in labels for row in by_label[label]]
-    test = [row for row in read_rows(data / "test.csv") if row[1] in labels]
-    return labels, corrections, rng.sample(test, queries) if 0 < queries < len(test) else test
-
-
-def manifest(labels: list[str]) -> Manifest:
-    spec = ModuleSpec(
-        id=MODULE,
-        name="classify_intent",
-        language=Language.PYTHON,
-        path="bank/intents.py",
-        span=SPAN,
-        body_span=SPAN,
-        input_schema={"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]},
-        output_schema={"type": "string", "enum": labels, "title": "Intent"},
-        intent="Classify a banking customer's message into its intent",
-        static_example=labels[0],
-    )
-    plan = ModulePlan(module_id=MODULE, kind="classify", agent_role="classifier", policy=Policy(max_retries=0))
-    return Manifest(
-        app_name="bank", source_root="bank", specs=[spec], plan=Plan(root="bank", base_model="x", modules=[plan])
-    )
-
-
-def store_corrections(engine: Engine, corrections: list[tuple[str, str]]) -> None:
-    """As a user would: one answered call per message, then its correction (validated by the engine)."""
-    traces = [
-        Trace(module_id=MODULE, input={"message": text}, route=RouteTaken(model="static", rung=Rung.STATIC))
-        for text, _ in corrections
-    ]
-    engine.store.add_traces(traces)
-    for trace, (_, label) in zip(traces, corrections, strict=True):
-        engine.correct(trace.id, label)
-
-
-def interval(hits: int, n: int) -> tuple[float, float]:
-    """95% Wilson interval of a proportion."""
-    if n == 0:
-        return 0.0, 0.0
-    z, p = 1.96, hits / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
 
 
 def nearest_neighbour(retriever: Retriever, corrections: Rows, queries: Rows) -> tuple[float, float]:

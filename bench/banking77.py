@@ -1,0 +1,207 @@
+"""The learning loop on BANKING77: k user corrections per intent → dataset → queued job → LoRA → gate → promotion.
+
+A module `classify_intent(message) -> Intent` (77 labels) answers a stratified sample of the test split (`--test-
+per-intent` queries of every intent; 0: the whole split). First the generic default model alone; then, for each
+k (5, 10, 30 by default, nested: the k = 10 corrections are the k = 5 ones and five more per intent), the train
+rows are stored as user corrections, a training job is queued and an in-process `agentforge worker` claims it,
+trains the adapter (80% of the corrections; the other 20% are the gate's held-out split), lets the gate compare
+rungs and promote, and the test queries are answered by every rung: retrieved examples alone
+(`base+examples:E`), the adapter alone, both. The route starts at `base+examples:E` (corrections help at once), so
+the gate measures the adapter against the loop's own simplest rung. Accuracy carries a 95% Wilson interval.
+
+Run: `python bench/banking77.py [DATASET_DIR] [--ks 5,10,30] [--test-per-intent 4] [--examples 8]
+[--retriever minilm|bm25] [--recipe cpu-default]` (DATASET_DIR defaults to ../shared/datasets/banking77).
+Ends with one JSON line; `--json-out PATH` writes it to a file as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from banking77_data import DEFAULT_DATA, MODULE, Rows, interval, manifest, per_label, read_labels, read_rows
+from banking77_data import store_corrections as add_corrections
+
+from agentforge.artifacts import AdapterStatus, Route
+from agentforge.config import Paths
+from agentforge.learn.recipe import load_recipe
+from agentforge.learn.worker import Worker, WorkerConfig
+from agentforge.llm.base import run_sync
+from agentforge.llm.local import LocalModel
+from agentforge.runtime import Engine
+from agentforge.runtime.embeddings import RETRIEVER_ENV, retriever_from_env
+from agentforge.runtime.retrieval import Exclusion
+from agentforge.runtime.targets import champion_target
+from agentforge.store import Store
+from agentforge.store.queue import JobQueue
+
+WORKSPACE = "default"
+
+
+def split(data: Path, ks: list[int], test_per_intent: int, seed: int) -> tuple[list[str], dict[str, Rows], Rows]:
+    """(labels, train rows per label (the most any k needs, nested), the stratified test sample)."""
+    labels = read_labels(data)
+    rng = random.Random(seed)
+    train = per_label(read_rows(data / "train.csv"), labels, max(ks), rng)
+    short = {label: len(rows) for label, rows in train.items() if len(rows) < max(ks)}
+    if short:
+        raise SystemExit(f"too few train rows for k={max(ks)}: {short}")
+    test_rows = read_rows(data / "test.csv")
+    if test_per_intent:
+        by_label = per_label(test_rows, labels, test_per_intent, rng)
+        test_rows = [row for label in labels for row in by_label[label]]
+    return labels, train, test_rows
+
+
+def answer(engine: Engine, queries: Rows, target: str) -> dict[str, Any]:
+    """Exact-match accuracy of one rung on the test queries, every correction visible to retrieval."""
+    started = time.perf_counter()
+    hits = 0
+    for i, (text, label) in enumerate(queries):
+        trace = run_sync(engine.invoke(MODULE, {"message": text}, target=target, record=False, exclude=Exclusion()))
+        hits += trace.output == label
+        if (i + 1) % 50 == 0 or i + 1 == len(queries):
+            print(f"  {target}: {i + 1}/{len(queries)} acc {hits / (i + 1):.3f}", file=sys.stderr, flush=True)
+    low, high = interval(hits, len(queries))
+    return {
+        "accuracy": round(hits / len(queries), 4),
+        "ci95": [round(low, 4), round(high, 4)],
+        "n": len(queries),
+        "s_per_call": round((time.perf_counter() - started) / len(queries), 3),
+    }
+
+
+def train_through_queue(store: Store, model: LocalModel, data: Paths, recipe: str) -> dict[str, Any]:
+    """Queue the module's job and let one in-process worker claim and run it; what the job did."""
+    queue = JobQueue(store)
+    job, _ = queue.enqueue(WORKSPACE, MODULE, recipe=recipe)
+    started = time.perf_counter()
+    Worker(store, model, data, WorkerConfig(lease_s=300, poll_s=0.1)).run(once=True, max_jobs=1)
+    wall = time.perf_counter() - started
+    job = store.get_job(WORKSPACE, job.id)
+    if job.adapter is None:
+        raise SystemExit(f"job {job.id} ended {job.state.value} without an adapter: {job.error}")
+    adapter = store.get_adapter(WORKSPACE, job.adapter)
+    report = adapter.report
+    assert report is not None
+    epochs = adapter.recipe.get("num_epochs", 1)
+    return {
+        "job": job.id,
+        "state": job.state.value,
+        "adapter": adapter.name,
+        "promoted": adapter.status is AdapterStatus.CHAMPION,
+        "train_examples": adapter.train_examples,
+        "gate_heldout": report.n,
+        "train_s": round(adapter.train_seconds, 1),
+        "examples_per_s": round(adapter.train_examples * epochs / max(adapter.train_seconds, 1e-9), 2),
+        "job_wall_s": round(wall, 1),
+        "gate_s": round(wall - adapter.train_seconds, 1),
+        "gate_rungs": {t: round(v, 4) for t, v in report.rungs.items()},
+        "gate_decision": report.reason,
+    }
+
+
+def main(args: argparse.Namespace) -> dict[str, Any]:
+    os.environ[RETRIEVER_ENV] = args.retriever  # the worker's engine retrieves as the serving one does
+    ks = sorted({int(k) for k in args.ks.split(",")})
+    labels, train, queries = split(args.data, ks, args.test_per_intent, args.seed)
+    recipe = load_recipe(args.recipe)
+    figures: dict[str, Any] = {
+        "intents": len(labels),
+        "test_queries": len(queries),
+        "test_per_intent": args.test_per_intent or "all",
+        "examples_in_prompt": args.examples,
+        "retriever": args.retriever,
+        "recipe": args.recipe,
+        "epochs": recipe.num_epochs,
+        "lora_r": recipe.lora_r,
+        "cpus": os.cpu_count(),
+    }
+    started = time.perf_counter()
+    model = LocalModel.load()
+    with tempfile.TemporaryDirectory() as tmp, Store.open(f"sqlite:///{tmp}/bench.db") as store:
+        store.save_manifest(manifest(labels))
+        store.set_route(WORKSPACE, MODULE, Route(champion="base", examples=args.examples))
+        engine = Engine(store, model, retriever=retriever_from_env(args.retriever))
+        figures["base"] = answer(engine, queries, "base")
+        have = 0
+        for k in ks:
+            add_corrections(engine, [row for label in labels for row in train[label][have:k]])
+            have = k
+            print(f"k={k}: {k * len(labels)} corrections; training through the queue", file=sys.stderr, flush=True)
+            job = train_through_queue(store, model, Paths(home=Path(tmp)), args.recipe)
+            route = store.get_route(WORKSPACE, MODULE)
+            rungs = {
+                "examples": f"base+examples:{args.examples}",
+                "adapter": job["adapter"],
+                "adapter+examples": f"{job['adapter']}+examples:{args.examples}",
+            }
+            result: dict[str, Any] = {"job": job, "served": champion_target(route)}
+            for key, target in rungs.items():
+                result[key] = answer(engine, queries, target)
+            served = next((key for key, target in rungs.items() if target == result["served"]), None)
+            if served is None:  # an earlier k's adapter kept the route
+                result["served_rung"] = answer(engine, queries, result["served"])
+                served = "served_rung"
+            result["served_accuracy"] = result[served]["accuracy"]
+            figures[f"k{k}"] = result
+        engine.close()
+    base = figures["base"]["accuracy"]
+    for k in ks:
+        r = figures[f"k{k}"]
+        for rung in ("examples", "adapter", "adapter+examples"):
+            r[rung]["ratio_vs_base"] = round(r[rung]["accuracy"] / max(base, 1e-9), 2)
+        r["adapter+examples_vs_examples"] = round(
+            r["adapter+examples"]["accuracy"] / max(r["examples"]["accuracy"], 1e-9), 3
+        )
+    figures["total_s"] = round(time.perf_counter() - started, 1)
+    return figures
+
+
+def print_table(figures: dict[str, Any]) -> None:
+    base = figures["base"]
+    print(f"BANKING77, {figures['test_queries']} test queries ({figures['test_per_intent']} per intent), 95% CI")
+    print(f"{'':8s} {'rung':18s} {'accuracy':>9s} {'95% CI':>16s} {'s/call':>7s}")
+    print(f"{'k=0':8s} {'base':18s} {base['accuracy']:9.1%} {_ci(base):>16s} {base['s_per_call']:7.2f}")
+    for key in [k for k in figures if k.startswith("k") and k[1:].isdigit()]:
+        r = figures[key]
+        for rung in ("examples", "adapter", "adapter+examples"):
+            f = r[rung]
+            print(f"{key:8s} {rung:18s} {f['accuracy']:9.1%} {_ci(f):>16s} {f['s_per_call']:7.2f}")
+        j = r["job"]
+        print(
+            f"{'':8s} trained {j['train_examples']} examples in {j['train_s']:.0f} s ({j['examples_per_s']} ex/s), "
+            f"gate {j['gate_s']:.0f} s on {j['gate_heldout']} held out: {j['state']}; serves {r['served']}"
+        )
+
+
+def _ci(f: dict[str, Any]) -> str:
+    return f"[{f['ci95'][0]:.1%}, {f['ci95'][1]:.1%}]"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--ks", default="5,10,30", help="corrections per intent, comma-separated (nested)")
+    parser.add_argument("--test-per-intent", type=int, default=4, help="test queries per intent (0: all 3,080)")
+    parser.add_argument("--examples", type=int, default=8, help="retrieved corrections in an +examples prompt")
+    parser.add_argument("--retriever", choices=["minilm", "bm25"], default="minilm")
+    parser.add_argument("--recipe", default="cpu-default", help="training recipe (name in adapters/ or YAML path)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json-out", type=Path, help="also write the JSON line here")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    args = parser.parse_args()
+    result = main(args)
+    print_table(result)
+    line = json.dumps(result)
+    if args.json_out:
+        args.json_out.write_text(line + "\n")
+    print(line)

@@ -1,0 +1,53 @@
+"""`bench/banking77.py` end to end on a fixed stratified subset (`fixtures/banking77_mini`: 10 intents, 8 train
+and 3 test messages each, 2 of those answered per intent): corrections → dataset → queued job → worker → LoRA →
+gate → promotion → invocations, with the real default model and real PEFT training."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+MINI = Path(__file__).resolve().parent / "fixtures" / "banking77_mini"
+
+
+def test_the_loop_on_a_banking77_subset(tmp_path: Path, agentforge_home: Path) -> None:
+    pytest.importorskip("peft")
+    from agentforge.errors import ModelUnavailableError
+    from agentforge.runtime.embeddings import minilm_dir
+
+    try:
+        minilm_dir()
+        retriever = "minilm"
+    except ModelUnavailableError:
+        retriever = "bm25"
+    out = tmp_path / "figures.json"
+    command = [sys.executable, str(ROOT / "bench" / "banking77.py"), str(MINI), "--ks", "8", "--test-per-intent", "2"]
+    command += ["--examples", "4", "--retriever", retriever, "--json-out", str(out)]
+    env = {**os.environ, "AGENTFORGE_HOME": str(agentforge_home)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    last = json.loads(done.stdout.strip().splitlines()[-1])
+    assert last == json.loads(out.read_text())
+    print(done.stdout)
+
+    assert (last["intents"], last["test_queries"]) == (10, 20)
+    base, k8 = last["base"], last["k8"]
+    job = k8["job"]
+    assert job["state"] in ("promoted", "rejected") and job["train_examples"] + job["gate_heldout"] == 80
+    assert job["examples_per_s"] > 0 and job["train_s"] > 0
+    assert set(job["gate_rungs"]) == {"base+examples:4", job["adapter"], f"{job['adapter']}+examples:4"}
+    for rung in ("examples", "adapter", "adapter+examples"):
+        low, high = k8[rung]["ci95"]
+        assert low <= k8[rung]["accuracy"] <= high and k8[rung]["n"] == 20
+    # Retrieved corrections help at once, and what the route serves after the gate is at least as good.
+    assert k8["examples"]["accuracy"] >= base["accuracy"] + 0.2, (base, k8["examples"])
+    assert k8["served_accuracy"] >= base["accuracy"] + 0.2
+    assert k8["served"] in ("base+examples:4", job["adapter"], f"{job['adapter']}+examples:4")
