@@ -27,7 +27,14 @@ from agentforge.artifacts import (
     TrainingJob,
 )
 from agentforge.config import Paths
-from agentforge.errors import AgentforgeError, LeaseLostError, TrainingError
+from agentforge.errors import (
+    AgentforgeError,
+    LeaseLostError,
+    ModelError,
+    ModelUnavailableError,
+    StoreError,
+    TrainingError,
+)
 from agentforge.learn.card import AdapterCard, adapter_name, write_card
 from agentforge.learn.dataset import TrainItem, data_hash, input_key, split_examples
 from agentforge.learn.gate import decide
@@ -164,7 +171,8 @@ def run_claimed(
 
     Success commits the adapter row, the route change and the job's final state in one transaction. A lost
     lease writes nothing (the job's new owner finishes it); a cancelled job ends `cancelled`; a shutdown
-    releases the job; any other error fails it. The exception is re-raised in every case but success.
+    releases the job; a transient error (`is_transient`) queues it again after `retry_delay`, until its
+    `max_attempts`; any other error fails it. The exception is re-raised in every case but success.
     """
     queue, worker = lease.queue, lease.worker
     try:
@@ -177,9 +185,33 @@ def run_claimed(
             queue.release(lease.job, worker)
         elif reason == "cancelled":
             queue.finish(lease.job, worker, JobState.CANCELLED, error="cancelled by request")
+        elif is_transient(exc):
+            queue.retry_later(lease.job, worker, f"{type(exc).__name__}: {exc}", retry_delay(lease.job.attempts))
         else:
             queue.finish(lease.job, worker, JobState.FAILED, error=f"{type(exc).__name__}: {exc}")
         raise
+
+
+RETRY_BASE_S = 30.0
+"""Wait before the second attempt of a job that failed for a transient reason; it doubles with each attempt."""
+RETRY_MAX_S = 600.0
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff: 30 s after the first failed attempt, 60 s after the second, at most 10 minutes."""
+    return float(min(RETRY_MAX_S, RETRY_BASE_S * 2 ** max(0, attempts - 1)))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether an attempt that raised `exc` may succeed if run again: the store or a model back end failing, or an
+    error from outside agentforge (out of memory, a full disk, a dropped connection), raw or wrapped by the
+    trainer. Not a bad recipe, module or dataset, which fail the same way every time."""
+    if isinstance(exc, ModelError | StoreError):
+        return not isinstance(exc, ModelUnavailableError)
+    if isinstance(exc, AgentforgeError):
+        cause = exc.__cause__
+        return isinstance(exc, TrainingError) and cause is not None and not isinstance(cause, AgentforgeError)
+    return True
 
 
 def _run(

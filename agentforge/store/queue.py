@@ -265,6 +265,33 @@ class JobQueue:
                 progress=None,
             )
 
+    def retry_later(self, job: TrainingJob, worker: str, error: str, delay_s: float) -> TrainingJob:
+        """A failed attempt that may succeed if run again: queued again after `delay_s`, its attempt counted.
+
+        It fails for good instead once it has had `max_attempts`, or when the module has another job queued
+        meanwhile (that one trains on the same corrections and more).
+        """
+        with self.store.transaction(write=True) as session:
+            current = self._owned(session, job, worker)
+            attempt = f"attempt {current.attempts}/{current.max_attempts} failed: {error}"
+            queued = self._queued(session, current.workspace_id, current.module_id)
+            final = None
+            if current.attempts >= current.max_attempts:
+                final = f"{attempt}; gave up after max_attempts={current.max_attempts}"
+            elif queued is not None:
+                final = f"{attempt}; not retried: job {queued.id} is queued for the module"
+            if final is not None:
+                return _save(session, current, state=JobState.FAILED, error=final, lease_expires_at=None, progress=None)
+            return _save(
+                session,
+                current,
+                state=JobState.QUEUED,
+                error=f"{attempt}; retrying in {delay_s:.0f} s",
+                lease_expires_at=None,
+                run_after=utcnow() + timedelta(seconds=delay_s),
+                progress=None,
+            )
+
     # --------------------------------------------------------------------------------------- users
 
     def cancel(self, workspace_id: str, job_id: str) -> TrainingJob:
