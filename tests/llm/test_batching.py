@@ -19,10 +19,13 @@ class SlowRunner:
     def __init__(self) -> None:
         self.passes: list[tuple[Hashable, list[Any]]] = []
         self.lock = threading.Lock()
+        self.started = threading.Event()
+        """Set once the first pass is running."""
 
     def __call__(self, key: Hashable, payloads: Sequence[Any]) -> list[Any]:
         with self.lock:
             self.passes.append((key, list(payloads)))
+        self.started.set()
         time.sleep(0.05)
         if "boom" in payloads:
             raise ValueError("pass failed")
@@ -60,13 +63,14 @@ def test_a_failing_pass_reaches_every_caller_in_it_and_the_next_pass_runs() -> N
 
     async def main() -> list[Any]:
         first = asyncio.ensure_future(batcher.submit("k", "x"))
-        await asyncio.sleep(0.01)  # "x" is running; the next two queue up and share a pass
+        assert await asyncio.to_thread(runner.started.wait, 10)  # "x" is running; the next two queue up
         rest = [batcher.submit("k", "boom"), batcher.submit("k", "y")]
         return await asyncio.gather(first, *rest, return_exceptions=True)
 
     first, boom, y = asyncio.run(main())
     assert first == "k:x"
     assert isinstance(boom, ValueError) and isinstance(y, ValueError)
+    assert [payloads for _, payloads in runner.passes] == [["x"], ["boom", "y"]]
     assert asyncio.run(batcher.submit("k", "z")) == "k:z"
 
 
