@@ -15,14 +15,7 @@ import pytest
 
 from agentforge.artifacts import (
     AdapterStatus,
-    ByteSpan,
     JobState,
-    Language,
-    Manifest,
-    ModulePlan,
-    ModuleSpec,
-    Plan,
-    Policy,
     RouteTaken,
     Rung,
     Trace,
@@ -34,10 +27,10 @@ from agentforge.learn.recipe import load_recipe
 from agentforge.llm.base import run_sync
 from agentforge.runtime import Engine
 from agentforge.store import Store
+from tests.labels import label_manifest
 
 pytestmark = pytest.mark.slow
 
-SPAN = ByteSpan(start_byte=0, end_byte=1, start_line=1, end_line=1)
 QUESTIONS = {
     "weather": ["Will it rain in {x} tomorrow?", "How hot will it be in {x} this afternoon?", "Is it snowing in {x}?"],
     "sports": [
@@ -86,25 +79,15 @@ def _key(question: str) -> str:
 def engine(tmp_path: Path, agentforge_home: Path) -> Iterator[Engine]:
     from agentforge.llm.local import LocalModel
 
-    spec = ModuleSpec(
-        id="bot.py::topic",
-        name="topic",
-        language=Language.PYTHON,
-        path="bot.py",
-        span=SPAN,
-        body_span=SPAN,
-        input_schema={"type": "object", "properties": {"question": {"type": "string"}}, "required": ["question"]},
-        output_schema={"type": "string", "enum": ["cooking", "sports", "weather"]},
-        intent="Say which topic a question is about: weather, sports or cooking.",
-        static_example="cooking",
-    )
-    plan = Plan(
-        root="bot",
-        base_model="smollm2-135m-instruct",
-        modules=[ModulePlan(module_id=spec.id, kind="classify", agent_role="classifier", policy=Policy(max_retries=0))],
-    )
     with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
-        store.save_manifest(Manifest(app_name="bot", source_root="bot", specs=[spec], plan=plan))
+        store.save_manifest(
+            label_manifest(
+                "bot.py::topic",
+                ["cooking", "sports", "weather"],
+                input_name="question",
+                intent="Say which topic a question is about: weather, sports or cooking.",
+            )
+        )
         engine = Engine(store, LocalModel.load(paths=Paths(home=agentforge_home)))
         yield engine
         engine.close()

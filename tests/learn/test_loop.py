@@ -9,15 +9,8 @@ from pathlib import Path
 import pytest
 
 from agentforge.artifacts import (
-    ByteSpan,
     Example,
     JobState,
-    Language,
-    Manifest,
-    ModulePlan,
-    ModuleSpec,
-    Plan,
-    Policy,
     Rung,
 )
 from agentforge.config import Paths
@@ -28,6 +21,7 @@ from agentforge.llm.base import run_sync
 from agentforge.runtime import Engine
 from agentforge.runtime.retrieval import BM25Retriever, ExampleIndex
 from agentforge.store import Store
+from tests.labels import label_manifest
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +31,6 @@ TOPICS = {
     "cooking": ["How long should I bake {x}?", "What spices go well with {x}?", "Can I freeze cooked {x}?"],
 }
 FILLERS = ["Paris", "Lisbon", "the Lakers", "Arsenal", "salmon", "lasagna", "Oslo", "Boston", "rice", "tofu"]
-SPAN = ByteSpan(start_byte=0, end_byte=1, start_line=1, end_line=1)
 
 
 def _messages(n: int) -> list[tuple[str, str]]:
@@ -53,25 +46,15 @@ def _messages(n: int) -> list[tuple[str, str]]:
 def engine(tmp_path: Path, agentforge_home: Path) -> Iterator[Engine]:
     from agentforge.llm.local import LocalModel
 
-    spec = ModuleSpec(
-        id="bot.py::topic",
-        name="topic",
-        language=Language.PYTHON,
-        path="bot.py",
-        span=SPAN,
-        body_span=SPAN,
-        input_schema={"type": "object", "properties": {"question": {"type": "string"}}, "required": ["question"]},
-        output_schema={"type": "string", "enum": ["cooking", "sports", "weather"]},
-        intent="Say which topic a question is about.",
-        static_example="cooking",
-    )
-    plan = Plan(
-        root="bot",
-        base_model="smollm2-135m-instruct",
-        modules=[ModulePlan(module_id=spec.id, kind="classify", agent_role="classifier", policy=Policy(max_retries=0))],
-    )
     with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
-        store.save_manifest(Manifest(app_name="bot", source_root="bot", specs=[spec], plan=plan))
+        store.save_manifest(
+            label_manifest(
+                "bot.py::topic",
+                ["cooking", "sports", "weather"],
+                input_name="question",
+                intent="Say which topic a question is about.",
+            )
+        )
         engine = Engine(store, LocalModel.load(paths=Paths(home=agentforge_home)))
         for text, topic in _messages(60):
             trace = run_sync(engine.invoke("topic", {"question": text}))

@@ -15,21 +15,15 @@ from pathlib import Path
 import pytest
 
 from agentforge.artifacts import (
-    ByteSpan,
     Correction,
     JobState,
-    Language,
-    Manifest,
-    ModulePlan,
-    ModuleSpec,
-    Plan,
-    Policy,
     RouteTaken,
     Trace,
     TrainingJob,
 )
 from agentforge.store import Store
 from agentforge.store.queue import JobQueue
+from tests.labels import label_manifest
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +34,6 @@ TOPICS = {
     "cooking": ["How long should I bake {x}?", "What spices go with {x}?", "Can I freeze cooked {x}?"],
 }
 FILLERS = ["Paris", "Lisbon", "the Lakers", "Arsenal", "salmon", "lasagna", "Oslo", "rice"]
-SPAN = ByteSpan(start_byte=0, end_byte=1, start_line=1, end_line=1)
 RECIPE = """
 base_model: smollm2-135m-instruct
 lora_r: 4
@@ -56,24 +49,9 @@ LEASE_S = 4
 
 
 def _seed(store: Store, n: int = 24) -> None:
-    spec = ModuleSpec(
-        id=MODULE,
-        name="topic",
-        language=Language.PYTHON,
-        path="bot.py",
-        span=SPAN,
-        body_span=SPAN,
-        input_schema={"type": "object", "properties": {"question": {"type": "string"}}, "required": ["question"]},
-        output_schema={"type": "string", "enum": sorted(TOPICS)},
-        intent="Say which topic a question is about.",
-        static_example="cooking",
+    store.save_manifest(
+        label_manifest(MODULE, sorted(TOPICS), input_name="question", intent="Say which topic a question is about.")
     )
-    plan = Plan(
-        root="bot",
-        base_model="smollm2-135m-instruct",
-        modules=[ModulePlan(module_id=MODULE, kind="classify", agent_role="classifier", policy=Policy(max_retries=0))],
-    )
-    store.save_manifest(Manifest(app_name="bot", source_root="bot", specs=[spec], plan=plan))
     rng = random.Random(3)
     for i in range(n):
         topic = list(TOPICS)[i % 3]

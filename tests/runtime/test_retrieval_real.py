@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from agentforge.artifacts import ByteSpan, Language, Manifest, ModulePlan, ModuleSpec, Plan, Policy, Rung
+from agentforge.artifacts import Rung
 from agentforge.config import Paths
 from agentforge.llm.base import run_sync
 from agentforge.runtime import Engine
 from agentforge.store import Store
+from tests.labels import label_manifest
 
 pytestmark = pytest.mark.slow
 
 DATA = Path(__file__).resolve().parent / "fixtures" / "banking77_subset.csv"
 INTENTS = ["card_arrival", "exchange_rate", "pin_blocked", "top_up_failed"]
-SPAN = ByteSpan(start_byte=0, end_byte=1, start_line=1, end_line=1)
 MODULE = "bank/intents.py::classify_intent"
 
 
@@ -31,30 +31,19 @@ def _rows(split: str) -> list[tuple[str, str]]:
         return [(r["text"], r["category"]) for r in csv.DictReader(f) if r["split"] == split]
 
 
-def _manifest() -> Manifest:
-    spec = ModuleSpec(
-        id=MODULE,
-        name="classify_intent",
-        language=Language.PYTHON,
-        path="bank/intents.py",
-        span=SPAN,
-        body_span=SPAN,
-        input_schema={"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]},
-        output_schema={"type": "string", "enum": INTENTS, "title": "Intent"},
-        intent="Classify a banking customer's message into its intent",
-        static_example=INTENTS[0],
-    )
-    plan = ModulePlan(module_id=MODULE, kind="classify", agent_role="classifier", policy=Policy(max_retries=0))
-    return Manifest(
-        app_name="bank", source_root="bank", specs=[spec], plan=Plan(root="bank", base_model="x", modules=[plan])
-    )
-
-
 def test_retrieved_corrections_beat_the_bare_base_model(tmp_path: Path, agentforge_home: Path) -> None:
     from agentforge.llm.local import LocalModel
 
     with Store.open(f"sqlite:///{tmp_path / 'af.db'}") as store:
-        store.save_manifest(_manifest())
+        store.save_manifest(
+            label_manifest(
+                MODULE,
+                INTENTS,
+                input_name="message",
+                intent="Classify a banking customer's message into its intent",
+                title="Intent",
+            )
+        )
         engine = Engine(store, LocalModel.load(paths=Paths(home=agentforge_home)))
         for text, label in _rows("train"):
             trace = run_sync(engine.invoke(MODULE, {"message": text}, target="static"))
