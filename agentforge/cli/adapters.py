@@ -16,6 +16,7 @@ from rich.table import Table
 from agentforge.artifacts import AdapterVersion, Route
 from agentforge.errors import AgentforgeError, NotFoundError
 from agentforge.learn.export import ExportFormat
+from agentforge.runtime.targets import champion_target
 
 if TYPE_CHECKING:
     from agentforge.learn.promotion import RouteChange
@@ -63,7 +64,7 @@ def _score(adapter: AdapterVersion) -> str:
 
 
 def _route_text(route: Route) -> str:
-    return " → ".join(dict.fromkeys([route.champion, *route.fallback]))
+    return " → ".join(dict.fromkeys([champion_target(route), *route.fallback]))
 
 
 def _change_json(change: RouteChange) -> dict[str, Any]:
@@ -147,6 +148,7 @@ def show_command(name: NameArg, app_dir: AppOpt, store: StoreOpt = None, as_json
             ("gain", f"{r.margin:+.4f}"),
             ("reason", r.reason),
         ]
+        rows += [("rung", f"{target}: {score:.4f}") for target, score in r.rungs.items()]
     for field, value in rows:
         table.add_row(field, value)
     console.print(table)

@@ -58,6 +58,7 @@ def _report(module_id: str, name: str, promoted: bool) -> EvalReport:
         margin=0.5 if promoted else -0.05,
         promoted=promoted,
         reason="promoted: test" if promoted else "not promoted: gain rule",
+        rungs={"base": 0.25, name: 0.75 if promoted else 0.2, f"{name}+examples:4": 0.5},
     )
 
 
@@ -111,6 +112,7 @@ def test_list_show_promote_and_rollback_walk_the_champions(opened: OpenApp, tmp_
     code, out = _cli(opened, "show", "classify@bbbb")
     assert code == 0, out
     assert "champion" in out and "exact_match on 12 held-out" in out and "classify@aaaa" in out
+    assert "classify@bbbb+examples:4: 0.5000" in out and "base: 0.2500" in out  # every rung the gate scored
 
     code, out = _cli(opened, "promote", "classify@cccc")
     assert code == 1 and "rejected by the gate" in out
