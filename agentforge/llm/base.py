@@ -39,7 +39,10 @@ class ModelResponse(BaseModel):
     completion_tokens: int = 0
     latency_ms: float = 0.0
     choice_scores: dict[str, float] | None = None
-    """Per-label summed log-likelihood of `label + end-of-turn` when `choices` was set (higher is better)."""
+    """Summed log-likelihood of `label + end-of-turn` per label when `choices` was set (higher is better).
+
+    Always holds the answer; a back end may leave out labels it proved cannot beat it (the local model's
+    best-first search does)."""
 
 
 @runtime_checkable

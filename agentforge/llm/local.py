@@ -7,10 +7,12 @@ Importing this module imports torch; `import agentforge.llm` does not.
 
 Three ways of answering a `ModelRequest`:
 
-- `choices`: every label is scored by the summed log-likelihood of `label + <|im_end|>` (the label, then the
-  end-of-turn token) after the prompt, all labels in one forward pass over the prompt's KV cache (their
-  tokens as a trie under a tree-shaped attention mask, see `_score`). The answer is the label with the
-  highest sum; `choice_scores` holds those sums (so the answer is always the argmax of `choice_scores`).
+- `choices`: the answer is the label with the highest summed log-likelihood of `label + <|im_end|>` (the
+  label, then the end-of-turn token) after the prompt. The labels' tokens form a trie searched best first over
+  the prompt's KV cache (`_score`): a few small forward passes under tree-shaped attention masks, stopping as
+  soon as no unfinished label can beat the best finished one, so the answer is exact without scoring every
+  label to its end. `choice_scores` holds the exact sums of the labels the search finished (the answer always
+  among them; every label left out scores lower).
   Counting the end token makes a label that is only the start of a likelier answer ("bug" vs "bug report")
   pay for stopping there; summing rather than averaging avoids favouring long labels whose later tokens are
   nearly certain once begun.

@@ -1,9 +1,10 @@
 """Guided JSON for the local back end: a value written token by token under a `ValuePlan`.
 
 A mixin of `LocalModel`, kept apart because it is the one part of the back end that steers decoding by hand:
-enums and booleans are chosen by scoring every candidate, strings are greedy (one line, no escapes), numbers
-are greedy over digit tokens then clamped, arrays stop when the model prefers `]`. The torch primitives it
-uses (`_encode`, `_extend`, `_forward`, `_score`) belong to `LocalModel` and `PromptScoring`.
+enums and booleans are chosen by likelihood (a best-first search over the candidates), strings are greedy (one
+line, no escapes), numbers are greedy over digit tokens then clamped, arrays stop when the model prefers `]`.
+The torch primitives it uses (`_encode`, `_extend`, `_forward`, `_score`) belong to `LocalModel` and
+`PromptScoring`.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class GuidedDecoding:
 
         def _forward(self, ids: torch.Tensor, cache: Any, *, last_only: bool) -> tuple[torch.Tensor, Any]: ...
 
-        def _score(self, state: DecodeState, continuations: list[list[int]]) -> list[float]: ...
+        def _score(self, state: DecodeState, continuations: list[list[int]]) -> dict[int, float]: ...
 
     def _init_vocab_tables(self) -> None:
         """Vocabulary tables for guided decoding, built on first use."""
@@ -89,7 +90,7 @@ class GuidedDecoding:
                 return candidates[0]
             continuations = [self._encode(lead + c + after[:1]) for c in candidates]
             sums = self._score(state, continuations)
-            return candidates[max(range(len(candidates)), key=lambda i: sums[i])]
+            return candidates[max(sums, key=lambda i: (sums[i], -i))]
         if plan.nullable and self._prefers_null(state, plan, lead):
             return "null"
         if plan.kind == "string":
