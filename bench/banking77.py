@@ -10,7 +10,8 @@ rungs and promote, and the test queries are answered by every rung: retrieved ex
 the gate measures the adapter against the loop's own simplest rung. Accuracy carries a 95% Wilson interval.
 
 Run: `python bench/banking77.py [DATASET_DIR] [--ks 5,10,30] [--test-per-intent 4] [--examples 8]
-[--retriever minilm|bm25] [--recipe cpu-default]` (DATASET_DIR defaults to ../shared/datasets/banking77).
+[--retriever minilm|bm25] [--recipe cpu-default] [--epochs 3,2,1]` (DATASET_DIR defaults to
+../shared/datasets/banking77; `--epochs` gives each k, in ascending order, its own epoch count).
 Ends with one JSON line; `--json-out PATH` writes it to a file as well.
 """
 
@@ -27,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
 from banking77_data import DEFAULT_DATA, MODULE, Rows, interval, manifest, per_label, read_labels, read_rows
 from banking77_data import store_corrections as add_corrections
 
@@ -114,6 +116,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     ks = sorted({int(k) for k in args.ks.split(",")})
     labels, train, queries = split(args.data, ks, args.test_per_intent, args.seed)
     recipe = load_recipe(args.recipe)
+    epochs = [int(e) for e in args.epochs.split(",")] if args.epochs else [recipe.num_epochs] * len(ks)
+    if len(epochs) != len(ks):
+        raise SystemExit(f"--epochs needs one count per k: {len(ks)} ks, {len(epochs)} counts")
     figures: dict[str, Any] = {
         "intents": len(labels),
         "test_queries": len(queries),
@@ -121,7 +126,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "examples_in_prompt": args.examples,
         "retriever": args.retriever,
         "recipe": args.recipe,
-        "epochs": recipe.num_epochs,
+        "epochs": dict(zip(map(str, ks), epochs, strict=True)),
         "lora_r": recipe.lora_r,
         "cpus": os.cpu_count(),
     }
@@ -133,11 +138,13 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         engine = Engine(store, model, retriever=retriever_from_env(args.retriever))
         figures["base"] = answer(engine, queries, "base")
         have = 0
-        for k in ks:
+        for k, k_epochs in zip(ks, epochs, strict=True):
+            k_recipe = Path(tmp) / f"recipe-k{k}.yaml"
+            k_recipe.write_text(yaml.safe_dump({**recipe.model_dump(mode="json"), "num_epochs": k_epochs}))
             add_corrections(engine, [row for label in labels for row in train[label][have:k]])
             have = k
             print(f"k={k}: {k * len(labels)} corrections; training through the queue", file=sys.stderr, flush=True)
-            job = train_through_queue(store, model, Paths(home=Path(tmp)), args.recipe)
+            job = train_through_queue(store, model, Paths(home=Path(tmp)), str(k_recipe))
             route = store.get_route(WORKSPACE, MODULE)
             rungs = {
                 "examples": f"base+examples:{args.examples}",
@@ -195,6 +202,7 @@ if __name__ == "__main__":
     parser.add_argument("--examples", type=int, default=8, help="retrieved corrections in an +examples prompt")
     parser.add_argument("--retriever", choices=["minilm", "bm25"], default="minilm")
     parser.add_argument("--recipe", default="cpu-default", help="training recipe (name in adapters/ or YAML path)")
+    parser.add_argument("--epochs", help="training epochs per k, comma-separated (default: the recipe's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json-out", type=Path, help="also write the JSON line here")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
