@@ -61,6 +61,10 @@ class RoleSpec(BaseModel):
 class Catalog(BaseModel):
     kinds: dict[str, KindSpec]
     roles: dict[str, RoleSpec]
+    kind_files: dict[str, Path] = Field(default_factory=dict)
+    """The YAML file each kind was read from (a workspace's file when it overrides a built-in one)."""
+    role_files: dict[str, Path] = Field(default_factory=dict)
+    """The YAML file each role was read from."""
 
     def kind(self, name: str) -> KindSpec:
         try:
@@ -78,8 +82,8 @@ class Catalog(BaseModel):
         return [r for r in self.roles.values() if kind in r.kinds]
 
 
-def _load_dir(folder: Path, model: type[M]) -> dict[str, M]:
-    items: dict[str, M] = {}
+def _load_dir(folder: Path, model: type[M]) -> dict[str, tuple[M, Path]]:
+    items: dict[str, tuple[M, Path]] = {}
     for path in sorted(folder.glob("*.yaml")):
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -89,26 +93,37 @@ def _load_dir(folder: Path, model: type[M]) -> dict[str, M]:
         name = getattr(item, "name", path.stem)
         if name != path.stem:
             raise CatalogError(f"{path}: name {name!r} must match the file name {path.stem!r}")
-        items[name] = item
+        items[name] = (item, path)
     return items
 
 
 def load_catalog(extra_dirs: Sequence[Path] = ()) -> Catalog:
-    """The built-in catalog plus a workspace's own `modules/` and `agents/` folders (theirs win)."""
-    return _load_cached(tuple(Path(d).resolve() for d in extra_dirs))
+    """The built-in catalog plus workspace folders, each holding `modules/` and/or `agents/` (later ones win).
+
+    Raises `CatalogError` when a folder is missing or holds neither, or any entry is invalid."""
+    dirs = tuple(Path(d).resolve() for d in extra_dirs)
+    for folder in dirs:
+        if not (folder / "modules").is_dir() and not (folder / "agents").is_dir():
+            raise CatalogError(f"catalog folder {folder} has no modules/ or agents/ folder of YAML entries")
+    return _load_cached(dirs)
 
 
 @lru_cache(maxsize=8)
 def _load_cached(extra_dirs: tuple[Path, ...]) -> Catalog:
-    kinds: dict[str, KindSpec] = {}
-    roles: dict[str, RoleSpec] = {}
+    kinds: dict[str, tuple[KindSpec, Path]] = {}
+    roles: dict[str, tuple[RoleSpec, Path]] = {}
     for base in (REPO_ROOT, *extra_dirs):
         kinds.update(_load_dir(base / "modules", KindSpec))
         roles.update(_load_dir(base / "agents", RoleSpec))
     if not kinds or not roles:
         raise CatalogError(f"no module kinds or agent roles found under {REPO_ROOT}")
-    for role in roles.values():
+    for role, path in roles.values():
         unknown = set(role.kinds) - set(kinds)
         if unknown:
-            raise CatalogError(f"agent role {role.name!r} serves unknown kinds: {sorted(unknown)}")
-    return Catalog(kinds=kinds, roles=roles)
+            raise CatalogError(f"{path}: agent role {role.name!r} serves unknown kinds: {sorted(unknown)}")
+    return Catalog(
+        kinds={name: kind for name, (kind, _) in kinds.items()},
+        roles={name: role for name, (role, _) in roles.items()},
+        kind_files={name: path for name, (_, path) in kinds.items()},
+        role_files={name: path for name, (_, path) in roles.items()},
+    )

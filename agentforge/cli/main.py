@@ -12,6 +12,7 @@ from rich.console import Console
 
 from agentforge.artifacts import ModuleSpec
 from agentforge.cli.adapters import adapters_app
+from agentforge.cli.catalog import catalog_app
 from agentforge.cli.dynamize import dynamize
 from agentforge.cli.jobs import jobs_app, worker
 from agentforge.cli.model_commands import models_app
@@ -229,6 +230,7 @@ app.add_typer(dataset_app, name="dataset")
 app.add_typer(models_app, name="models")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(adapters_app, name="adapters")
+app.add_typer(catalog_app, name="catalog")
 
 
 @dataset_app.command("export")
