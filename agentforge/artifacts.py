@@ -161,6 +161,8 @@ class Plan(Artifact):
     root: str
     base_model: str
     modules: list[ModulePlan] = Field(default_factory=list)
+    excluded: list[str] = Field(default_factory=list)
+    """Module ids a reviewer left static: the build does not rewrite them."""
     mermaid: str = ""
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -162,6 +162,7 @@ def build_app(
     `agentforge.yaml` (the manifest), `agentforge.plan.yaml` and `agentforge.plan.mmd` beside it."""
     root, out = root.resolve(), out.resolve()
     _check_folders(root, out)
+    specs = [spec for spec in specs if spec.id not in plan.excluded]
     _check_plan(specs, plan)
     rewritten = _rewrite_all(root, specs)
     plan = plan.model_copy(update={"mermaid": plan_mermaid(plan, specs)})

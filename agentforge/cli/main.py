@@ -81,19 +81,56 @@ def plan(
     ),
     model: ModelOpt = "smollm2-135m-instruct",
     no_cache: NoCacheOpt = False,
+    review: Annotated[
+        bool, typer.Option("--review", help="Stop before writing: show the plan and take edits (checkpointed).")
+    ] = False,
+    edit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--edit", help='With --review: "MODULE kind=K role=R champion=T" or "MODULE exclude". Repeatable.'
+        ),
+    ] = None,
+    accept: Annotated[bool, typer.Option("--accept", help="With --review: accept the plan as proposed.")] = False,
+    checkpoints: Annotated[
+        str | None,
+        typer.Option(
+            "--checkpoints",
+            help="Plan checkpoints: sqlite:///PATH or postgresql://... "
+            "(default: $AGENTFORGE_PLAN_CHECKPOINTS, else $AGENTFORGE_HOME/plans.db).",
+        ),
+    ] = None,
 ) -> None:
-    """Scan, then plan each module: kind, agent role, route, policies. Writes YAML and a Mermaid graph."""
+    """Scan, then plan each module: kind, agent role, route, policies. Writes YAML and a Mermaid graph.
+
+    With --review the planner stops before writing and shows its proposal; edits come from --edit, or are typed
+    one per line (an empty line accepts). A review killed while it waits resumes from its checkpoint."""
+    from agentforge.cli.review import review_plan
     from agentforge.plan import make_plan, plan_to_yaml
 
+    if (edit or accept) and not review:
+        raise _fail(AgentforgeError("--edit and --accept go with --review"))
     try:
         result = scan_path(path, no_cache=no_cache)
-        the_plan = make_plan(result.modules, root=str(path), base_model=model)
+        if review:
+            the_plan = review_plan(
+                result.modules,
+                root=str(path),
+                base_model=model,
+                edits=edit or [],
+                accept=accept,
+                checkpoints=checkpoints,
+                console=console,
+            )
+        else:
+            the_plan = make_plan(result.modules, root=str(path), base_model=model)
     except AgentforgeError as exc:
         raise _fail(exc) from exc
     output.write_text(plan_to_yaml(the_plan), encoding="utf-8")
     mermaid = output.with_suffix(".mmd")
     mermaid.write_text(the_plan.mermaid, encoding="utf-8")
     console.print(plan_table(the_plan, result.modules))
+    if the_plan.excluded:
+        console.print(f"left static by the review: {', '.join(the_plan.excluded)}")
     console.print(f"plan written to {output}, graph to {mermaid}")
 
 

@@ -1,6 +1,7 @@
-"""The planner as a LangGraph `StateGraph`: one node per decision, so each can be inspected, replaced, or
-paused for human review (a checkpointer and `interrupt_before=["emit"]` at compile time) without touching
-the others. The catalog and base model travel as a typed run context, never as string-keyed config."""
+"""The planner as a LangGraph `StateGraph`: one node per decision, so each can be inspected or replaced without
+touching the others. The `review` node pauses for a person when the run asks for it (`interrupt()`, resumed
+with their edits; `plan/checkpoints.py` runs it with a durable checkpointer). The catalog, base model and
+whether to review travel as a typed run context, never as string-keyed config."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from typing import Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
+from langgraph.types import interrupt
 
 from agentforge.artifacts import ModulePlan, ModuleSpec, Plan, Policy, Route
 from agentforge.catalog import Catalog, RoleSpec, load_catalog
 from agentforge.errors import PlanError
 from agentforge.plan.mermaid import plan_mermaid
+from agentforge.plan.review import apply_edits, check_edits, proposal_of, read_edits
 from agentforge.plan.rules import (
     KindDecision,
     choose_framework,
@@ -34,6 +37,8 @@ class PlanContext:
     catalog: Catalog
     base_model: str
     """The model every route starts from (`base`), recorded in the plan."""
+    review: bool = False
+    """Pause at the `review` node for a person's edits (needs a checkpointer)."""
 
 
 class PlanInput(TypedDict):
@@ -52,6 +57,7 @@ class PlanState(PlanInput, total=False):
     roles: dict[str, RoleSpec]
     routes: dict[str, Route]
     policies: dict[str, Policy]
+    excluded: list[str]
     plan: Plan
 
 
@@ -73,7 +79,21 @@ def set_policies(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str, A
     return {"policies": {mid: policy_for(kinds[decision.kind]) for mid, decision in state["kinds"].items()}}
 
 
+def review(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str, Any]:
+    """Show the proposal and apply the edits the run is resumed with; a pass-through unless asked to review.
+
+    LangGraph reruns a node from its start on resume, so everything before `interrupt()` is pure."""
+    if not runtime.context.review:
+        return {}
+    catalog = runtime.context.catalog
+    proposal = proposal_of(state["specs"], dict(state))
+    payload = interrupt({"modules": [p.model_dump() for p in proposal]})
+    return apply_edits(dict(state), check_edits(read_edits(payload), proposal, catalog), catalog)
+
+
 def emit(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str, Any]:
+    excluded = state.get("excluded", [])
+    specs = [spec for spec in state["specs"] if spec.id not in excluded]
     modules = [
         ModulePlan(
             module_id=spec.id,
@@ -85,10 +105,10 @@ def emit(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str, Any]:
             decided_by=state["kinds"][spec.id].decided_by,
             rationale=state["kinds"][spec.id].rationale,
         )
-        for spec in state["specs"]
+        for spec in specs
     ]
-    plan = Plan(root=state["root"], base_model=runtime.context.base_model, modules=modules)
-    return {"plan": plan.model_copy(update={"mermaid": plan_mermaid(plan, state["specs"])})}
+    plan = Plan(root=state["root"], base_model=runtime.context.base_model, modules=modules, excluded=excluded)
+    return {"plan": plan.model_copy(update={"mermaid": plan_mermaid(plan, specs)})}
 
 
 def build_plan_graph() -> StateGraph[PlanState, PlanContext, PlanInput, PlanOutput]:
@@ -98,8 +118,10 @@ def build_plan_graph() -> StateGraph[PlanState, PlanContext, PlanInput, PlanOutp
     graph.add_node("assign_roles", assign_roles)
     graph.add_node("assign_routes", assign_routes)
     graph.add_node("set_policies", set_policies)
+    graph.add_node("review", review)
     graph.add_node("emit", emit)
-    for edge in pairwise([START, "classify_kinds", "assign_roles", "assign_routes", "set_policies", "emit", END]):
+    nodes = ["classify_kinds", "assign_roles", "assign_routes", "set_policies", "review", "emit"]
+    for edge in pairwise([START, *nodes, END]):
         graph.add_edge(*edge)
     return graph
 

@@ -250,3 +250,18 @@ def test_scan_plan_build_end_to_end(repo: Path, tmp_path: Path) -> None:
     built = (tmp_path / "built" / PATH).read_bytes()
     assert built.count(b"return call_module(") == len(result.modules)
     assert load_manifest(tmp_path / "built") == manifest
+
+
+def test_a_module_the_review_excluded_stays_static(
+    repo: Path, tmp_path: Path, specs: list[ModuleSpec], plan: Plan
+) -> None:
+    left = specs[1].id
+    reviewed = plan.model_copy(update={"modules": [m for m in plan.modules if m.module_id != left], "excluded": [left]})
+    manifest = build_app(repo, specs, reviewed, tmp_path / "built")
+    assert [s.id for s in manifest.specs] == [specs[0].id, specs[2].id]
+    assert manifest.plan.excluded == [left]
+    built = (tmp_path / "built" / PATH).read_bytes()
+    assert built.count(b"return call_module(") == 2
+    source = (repo / PATH).read_bytes()
+    static = source[specs[1].span.start_byte : specs[1].span.end_byte]
+    assert static in built

@@ -10,7 +10,7 @@ from agentforge.plan import build_plan_graph, make_plan, plan_mermaid
 
 from .conftest import SpecFactory
 
-NODES = ["classify_kinds", "assign_roles", "assign_routes", "set_policies", "emit"]
+NODES = ["classify_kinds", "assign_roles", "assign_routes", "set_policies", "review", "emit"]
 
 
 def three_modules(spec: SpecFactory) -> list[ModuleSpec]:
@@ -25,7 +25,7 @@ def three_modules(spec: SpecFactory) -> list[ModuleSpec]:
     ]
 
 
-def test_graph_topology_is_a_chain_of_the_five_decisions() -> None:
+def test_graph_topology_is_a_chain_of_the_decisions_and_the_review() -> None:
     graph = build_plan_graph().compile().get_graph()
     chain = ["__start__", *NODES, "__end__"]
     assert list(graph.nodes) == chain
