@@ -35,6 +35,13 @@ StoreOpt = Annotated[
     str | None, typer.Option("--store", help="Store URL (default: SQLite inside the app's .agentforge/).")
 ]
 ModelOpt = Annotated[str, typer.Option("--model", help="Model name or local path.")]
+AskModelOpt = Annotated[
+    bool,
+    typer.Option(
+        "--ask-model",
+        help="Let the model (--model) choose the kind where the rules are ambiguous; the plan records it.",
+    ),
+]
 
 
 def _fail(exc: AgentforgeError) -> typer.Exit:
@@ -99,11 +106,13 @@ def plan(
             "(default: $AGENTFORGE_PLAN_CHECKPOINTS, else $AGENTFORGE_HOME/plans.db).",
         ),
     ] = None,
+    ask_model: AskModelOpt = False,
 ) -> None:
     """Scan, then plan each module: kind, agent role, route, policies. Writes YAML and a Mermaid graph.
 
     With --review the planner stops before writing and shows its proposal; edits come from --edit, or are typed
     one per line (an empty line accepts). A review killed while it waits resumes from its checkpoint."""
+    from agentforge.cli.models import load_model
     from agentforge.cli.review import review_plan
     from agentforge.plan import make_plan, plan_to_yaml
 
@@ -111,6 +120,7 @@ def plan(
         raise _fail(AgentforgeError("--edit and --accept go with --review"))
     try:
         result = scan_path(path, no_cache=no_cache)
+        chooser = load_model(model, console) if ask_model else None
         if review:
             the_plan = review_plan(
                 result.modules,
@@ -120,9 +130,10 @@ def plan(
                 accept=accept,
                 checkpoints=checkpoints,
                 console=console,
+                model=chooser,
             )
         else:
-            the_plan = make_plan(result.modules, root=str(path), base_model=model)
+            the_plan = make_plan(result.modules, root=str(path), base_model=model, model=chooser)
     except AgentforgeError as exc:
         raise _fail(exc) from exc
     output.write_text(plan_to_yaml(the_plan), encoding="utf-8")
@@ -140,14 +151,17 @@ def build(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder for the dynamic app.")],
     model: ModelOpt = "smollm2-135m-instruct",
     no_cache: NoCacheOpt = False,
+    ask_model: AskModelOpt = False,
 ) -> None:
     """Scan, plan and write the dynamic app to OUT; the original repo is never modified."""
     from agentforge.build import build_app
+    from agentforge.cli.models import load_model
     from agentforge.plan import make_plan
 
     try:
         result = scan_path(path, no_cache=no_cache)
-        the_plan = make_plan(result.modules, root=str(path), base_model=model)
+        chooser = load_model(model, console) if ask_model else None
+        the_plan = make_plan(result.modules, root=str(path), base_model=model, model=chooser)
         manifest = build_app(path, result.modules, the_plan, out)
     except AgentforgeError as exc:
         raise _fail(exc) from exc

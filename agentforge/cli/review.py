@@ -10,6 +10,7 @@ from rich.table import Table
 
 from agentforge.artifacts import ModuleSpec, Plan
 from agentforge.errors import PlanError
+from agentforge.llm.base import Model
 from agentforge.plan.checkpoints import PlanCheckpoints
 from agentforge.plan.review import ModuleProposal, PlanEdit, parse_edit
 
@@ -48,13 +49,14 @@ def review_plan(
     accept: bool,
     checkpoints: str | None,
     console: Console,
+    model: Model | None = None,
 ) -> Plan:
     """Plan with a review stop: edits from `--edit`, none with `--accept`, else asked for on standard input.
 
     A review left waiting (the process killed at the prompt, say) is picked up by the next run on the same
     specs, from its checkpoint."""
     with PlanCheckpoints.open(checkpoints) as store:
-        run = store.run(specs, root=root, base_model=base_model)
+        run = store.run(specs, root=root, base_model=base_model, model=model)
         proposal = run.start()
         if proposal is None:
             return run.result()

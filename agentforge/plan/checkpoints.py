@@ -30,6 +30,7 @@ from agentforge.artifacts import ModuleSpec, Plan
 from agentforge.catalog import Catalog, load_catalog
 from agentforge.config import default_home
 from agentforge.errors import ConfigError, PlanError
+from agentforge.llm.base import Model
 from agentforge.plan.graph import PlanContext, PlanInput, build_plan_graph
 from agentforge.plan.review import ModuleProposal, PlanEdit, check_edits
 
@@ -133,8 +134,16 @@ class PlanCheckpoints:
         with ExitStack() as stack:
             yield cls(stack.enter_context(_saver(url)), catalog or load_catalog())
 
-    def run(self, specs: Sequence[ModuleSpec], *, root: str, base_model: str, review: bool = True) -> PlanRun:
-        context = PlanContext(catalog=self.catalog, base_model=base_model, review=review)
+    def run(
+        self,
+        specs: Sequence[ModuleSpec],
+        *,
+        root: str,
+        base_model: str,
+        review: bool = True,
+        model: Model | None = None,
+    ) -> PlanRun:
+        context = PlanContext(catalog=self.catalog, base_model=base_model, review=review, model=model)
         return PlanRun(self.saver, specs, root, context)
 
 

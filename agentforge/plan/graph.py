@@ -20,7 +20,9 @@ from langgraph.types import interrupt
 from agentforge.artifacts import ModulePlan, ModuleSpec, Plan, Policy, Route
 from agentforge.catalog import Catalog, RoleSpec, load_catalog
 from agentforge.errors import PlanError
+from agentforge.llm.base import Model
 from agentforge.plan.mermaid import plan_mermaid
+from agentforge.plan.model_choice import ask_model
 from agentforge.plan.review import apply_edits, check_edits, proposal_of, read_edits
 from agentforge.plan.rules import (
     KindDecision,
@@ -39,6 +41,8 @@ class PlanContext:
     """The model every route starts from (`base`), recorded in the plan."""
     review: bool = False
     """Pause at the `review` node for a person's edits (needs a checkpointer)."""
+    model: Model | None = None
+    """Asked to choose a module's kind where the rules are ambiguous (`plan/model_choice.py`); None: rules only."""
 
 
 class PlanInput(TypedDict):
@@ -62,7 +66,14 @@ class PlanState(PlanInput, total=False):
 
 
 def classify_kinds(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str, Any]:
-    return {"kinds": {spec.id: choose_kind(spec, runtime.context.catalog) for spec in state["specs"]}}
+    catalog, model = runtime.context.catalog, runtime.context.model
+    kinds: dict[str, KindDecision] = {}
+    for spec in state["specs"]:
+        decision = choose_kind(spec, catalog)
+        if model is not None and decision.ambiguous_among:
+            decision = ask_model(spec, decision, catalog, model)
+        kinds[spec.id] = decision
+    return {"kinds": kinds}
 
 
 def assign_roles(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str, Any]:
@@ -131,12 +142,20 @@ def _compiled() -> CompiledStateGraph[PlanState, PlanContext, PlanInput, PlanOut
     return build_plan_graph().compile(name="agentforge-plan")
 
 
-def make_plan(specs: Sequence[ModuleSpec], *, root: str, base_model: str, catalog: Catalog | None = None) -> Plan:
-    """Plan every module (kind, role, route, framework, policy) with the built-in catalog unless given."""
+def make_plan(
+    specs: Sequence[ModuleSpec],
+    *,
+    root: str,
+    base_model: str,
+    catalog: Catalog | None = None,
+    model: Model | None = None,
+) -> Plan:
+    """Plan every module (kind, role, route, framework, policy) with the built-in catalog unless given; with a
+    `model`, it chooses the kinds the rules leave ambiguous."""
     duplicates = sorted(mid for mid, n in Counter(spec.id for spec in specs).items() if n > 1)
     if duplicates:
         raise PlanError(f"module ids must be unique; repeated: {', '.join(duplicates)}")
-    context = PlanContext(catalog=catalog or load_catalog(), base_model=base_model)
+    context = PlanContext(catalog=catalog or load_catalog(), base_model=base_model, model=model)
     result = _compiled().invoke({"root": root, "specs": list(specs)}, context=context)
     plan: Plan = result["plan"]
     return plan

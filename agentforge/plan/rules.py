@@ -41,6 +41,9 @@ class KindDecision:
     decided_by: str
     """The rule's name, e.g. `enum_output`, `string_name_hint`, `string_default`."""
     rationale: str
+    ambiguous_among: tuple[str, ...] = ()
+    """The kinds the rules could not tell apart (no name hint matched, or a tie), best guess first; a model
+    may be asked to choose among them (`plan/model_choice.py`)."""
 
 
 def _resolve(schema: JsonSchema, defs: JsonSchema) -> JsonSchema:
@@ -132,10 +135,19 @@ def choose_kind(spec: ModuleSpec, catalog: Catalog) -> KindDecision:
 
     best = max(ranked, key=weight)
     if weight(best) == 0:
-        return KindDecision(default.name, f"{rule}_default", f"{described}; no name hint matched: {default.name}")
+        return KindDecision(
+            default.name,
+            f"{rule}_default",
+            f"{described}; no name hint matched: {default.name}",
+            tuple(k.name for k in ranked),
+        )
     hints = sorted(set(_hits(best, name_words + intent_words)))
+    tied = tuple(k.name for k in ranked if weight(k) == weight(best))
     return KindDecision(
-        best.name, f"{rule}_name_hint", f"{described}; name/intent mention {', '.join(hints)}: {best.name}"
+        best.name,
+        f"{rule}_name_hint",
+        f"{described}; name/intent mention {', '.join(hints)}: {best.name}",
+        tied if len(tied) > 1 else (),
     )
 
 
