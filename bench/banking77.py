@@ -34,6 +34,7 @@ from banking77_data import store_corrections as add_corrections
 
 from agentforge.artifacts import AdapterStatus, Route
 from agentforge.config import Paths
+from agentforge.errors import AgentforgeError
 from agentforge.learn.recipe import load_recipe
 from agentforge.learn.worker import Worker, WorkerConfig
 from agentforge.llm.base import run_sync
@@ -64,12 +65,19 @@ def split(data: Path, ks: list[int], test_per_intent: int, seed: int) -> tuple[l
 
 
 def answer(engine: Engine, queries: Rows, target: str) -> dict[str, Any]:
-    """Exact-match accuracy of one rung on the test queries, every correction visible to retrieval."""
+    """Exact-match accuracy of one rung on the test queries, every correction visible to retrieval.
+
+    A call that fails (a timeout, say) counts as a wrong answer and is reported, so one bad call cannot end a
+    run that took an hour to get there."""
     started = time.perf_counter()
-    hits = 0
+    hits = failed = 0
     for i, (text, label) in enumerate(queries):
-        trace = run_sync(engine.invoke(MODULE, {"message": text}, target=target, record=False, exclude=Exclusion()))
-        hits += trace.output == label
+        try:
+            call = engine.invoke(MODULE, {"message": text}, target=target, record=False, exclude=Exclusion())
+            hits += run_sync(call).output == label
+        except AgentforgeError as exc:
+            failed += 1
+            print(f"  {target}: query {i} failed: {exc}", file=sys.stderr, flush=True)
         if (i + 1) % 50 == 0 or i + 1 == len(queries):
             print(f"  {target}: {i + 1}/{len(queries)} acc {hits / (i + 1):.3f}", file=sys.stderr, flush=True)
     low, high = interval(hits, len(queries))
@@ -77,6 +85,7 @@ def answer(engine: Engine, queries: Rows, target: str) -> dict[str, Any]:
         "accuracy": round(hits / len(queries), 4),
         "ci95": [round(low, 4), round(high, 4)],
         "n": len(queries),
+        "failed_calls": failed,
         "s_per_call": round((time.perf_counter() - started) / len(queries), 3),
     }
 

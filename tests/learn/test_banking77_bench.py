@@ -49,7 +49,28 @@ def test_the_loop_on_a_banking77_subset(tmp_path: Path, agentforge_home: Path) -
     for rung in ("examples", "adapter", "adapter+examples"):
         low, high = k6[rung]["ci95"]
         assert low <= k6[rung]["accuracy"] <= high and k6[rung]["n"] == 20
+        assert k6[rung]["failed_calls"] == 0
     # Retrieved corrections help at once, and what the route serves after the gate is at least as good.
     assert k6["examples"]["accuracy"] >= base["accuracy"] + 0.2, (base, k6["examples"])
     assert k6["served_accuracy"] >= base["accuracy"] + 0.2
     assert k6["served"] in ("base+examples:4", job["adapter"], f"{job['adapter']}+examples:4")
+
+
+def test_a_failing_call_counts_as_a_miss_and_the_run_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from agentforge.errors import ModelError
+
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    bench = importlib.import_module("banking77")
+
+    class Answers:
+        """Answers `label` for every query but the second, whose call times out."""
+
+        async def invoke(self, module: str, inputs: dict[str, str], **_: object) -> object:
+            if inputs["message"] == "two":
+                raise ModelError("timed out")
+            return type("T", (), {"output": "ok"})()
+
+    figures = bench.answer(Answers(), [("one", "ok"), ("two", "ok"), ("three", "no")], "base")
+    assert (figures["accuracy"], figures["failed_calls"], figures["n"]) == (round(1 / 3, 4), 1, 3)
