@@ -2,7 +2,7 @@
 
 Scans each app in `sample_apps/` (not timed), then times `make_plan` on its module specs: the first call of the
 process (which compiles the graph and loads the catalog) and the best of `--repeats` warm calls, per app and
-per module. The baseline for the graph's own cost is the same five decision functions called in a plain
+per module. The baseline for the graph's own cost is the same six node functions called in a plain
 loop on the same state; the difference, divided by the node count, is LangGraph's overhead per node.
 
 Run: `python bench/plan.py [--repeats 50]`. Ends with one JSON line.
@@ -23,11 +23,13 @@ from langgraph.runtime import Runtime
 from agentforge.artifacts import ModuleSpec
 from agentforge.catalog import load_catalog
 from agentforge.plan import PlanContext, make_plan
-from agentforge.plan.graph import assign_roles, assign_routes, classify_kinds, emit, set_policies
+from agentforge.plan.graph import assign_roles, assign_routes, classify_kinds, emit, review, set_policies
 from agentforge.scan import scan_repo
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_MODEL = "smollm2-135m-instruct"
+NODES = 6
+"""classify_kinds, assign_roles, assign_routes, set_policies, review, emit."""
 
 
 def best_of(repeats: int, fn: Callable[[], object]) -> float:
@@ -41,13 +43,14 @@ def best_of(repeats: int, fn: Callable[[], object]) -> float:
 
 
 def plain_plan(specs: list[ModuleSpec], root: str, context: PlanContext) -> Any:
-    """The planner's five decisions as plain function calls, each merging its update into the state."""
+    """The planner's six nodes (review a pass-through, as without --review) as plain calls merging their updates."""
     runtime = Runtime(context=context)
     state: dict[str, Any] = {"root": root, "specs": specs}
     state.update(classify_kinds(state, runtime))
     state.update(assign_roles(state, runtime))
     state.update(assign_routes(state))
     state.update(set_policies(state, runtime))
+    state.update(review(state, runtime))
     state.update(emit(state, runtime))
     return state["plan"]
 
@@ -77,7 +80,7 @@ def main(repeats: int) -> dict[str, Any]:
     figures["warm_all_apps_ms"] = round(graph_total * 1e3, 3)
     figures["ms_per_module"] = round(graph_total * 1e3 / modules, 3)
     figures["graph_vs_plain_ratio"] = round(graph_total / plain_total, 2)
-    figures["langgraph_overhead_ms_per_node"] = round((graph_total - plain_total) * 1e3 / (5 * len(specs)), 3)
+    figures["langgraph_overhead_ms_per_node"] = round((graph_total - plain_total) * 1e3 / (NODES * len(specs)), 3)
     return figures
 
 

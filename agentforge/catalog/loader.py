@@ -81,6 +81,14 @@ class Catalog(BaseModel):
     def roles_for(self, kind: str) -> list[RoleSpec]:
         return [r for r in self.roles.values() if kind in r.kinds]
 
+    def role_serving(self, role: str, kind: str) -> RoleSpec:
+        """The role, checked to exist and to serve the kind (plans are edited by hand and in review)."""
+        spec = self.role(role)
+        if kind not in spec.kinds:
+            serving = ", ".join(r.name for r in self.roles_for(kind))
+            raise CatalogError(f"agent role {role!r} does not serve kind {kind!r}; roles that do: {serving}")
+        return spec
+
 
 def _load_dir(folder: Path, model: type[M]) -> dict[str, tuple[M, Path]]:
     items: dict[str, tuple[M, Path]] = {}

@@ -60,6 +60,7 @@ def review_plan(
         proposal = run.start()
         if proposal is None:
             return run.result()
+        console.print(f"planned (checkpointed): {' → '.join(run.steps())}; waiting for review", highlight=False)
         console.print(proposal_table(proposal))
         given = [parse_edit(text) for text in edits]
         chosen = given if given or accept else prompt_edits(console)

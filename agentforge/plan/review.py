@@ -94,14 +94,10 @@ def check_edits(edits: Sequence[PlanEdit], proposal: Sequence[ModuleProposal], c
         kind = edit.kind or current[module_id].kind
         try:
             catalog.kind(kind)
-            role = catalog.role(edit.agent_role) if edit.agent_role is not None else None
+            if edit.agent_role is not None:
+                catalog.role_serving(edit.agent_role, kind)
         except CatalogError as exc:
             raise PlanError(f"{module_id}: {exc}") from exc
-        if role is not None and kind not in role.kinds:
-            serving = ", ".join(r.name for r in catalog.roles_for(kind))
-            raise PlanError(
-                f"{module_id}: agent role {role.name!r} does not serve kind {kind!r}; roles that do: {serving}"
-            )
         if edit.champion is not None and not PLAN_TARGET.match(edit.champion):
             raise PlanError(
                 f"{module_id}: champion {edit.champion!r} is not base, base+examples[:K], backend:NAME or static"

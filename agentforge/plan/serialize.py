@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from agentforge.artifacts import Plan
 from agentforge.catalog import Catalog, load_catalog
-from agentforge.errors import PlanError
+from agentforge.errors import CatalogError, PlanError
 
 
 class _Dumper(yaml.SafeDumper):
@@ -51,14 +51,9 @@ def plan_from_yaml(text: str, *, catalog: Catalog | None = None) -> Plan:
         raise PlanError(f"the plan does not fit the Plan schema: {exc}") from exc
     catalog = catalog or load_catalog()
     for module in plan.modules:
-        if module.kind not in catalog.kinds:
-            known = ", ".join(sorted(catalog.kinds))
-            raise PlanError(f"{module.module_id}: unknown module kind {module.kind!r}; known: {known}")
-        role = catalog.roles.get(module.agent_role)
-        if role is None or module.kind not in role.kinds:
-            serving = ", ".join(r.name for r in catalog.roles_for(module.kind))
-            raise PlanError(
-                f"{module.module_id}: agent role {module.agent_role!r} does not serve kind {module.kind!r}; "
-                f"roles that do: {serving}"
-            )
+        try:
+            catalog.kind(module.kind)
+            catalog.role_serving(module.agent_role, module.kind)
+        except CatalogError as exc:
+            raise PlanError(f"{module.module_id}: {exc}") from exc
     return plan

@@ -181,6 +181,9 @@ def test_plan_review_on_the_command_line(tmp_path: Path, monkeypatch: pytest.Mon
 
     typed = runner.invoke(app, [*base, "--review"], input="classify_intent colour=red\nclassify_intent exclude\n\n")
     assert typed.exit_code == 0, typed.output
+    assert "planned (checkpointed): classify_kinds → assign_roles → assign_routes → set_policies" in "".join(
+        typed.output.split("\n")
+    )
     assert "cannot read 'colour=red'" in typed.output
     plan = plan_from_yaml(out.read_text())
     assert [m.module_id.split("::")[1] for m in plan.modules] == ["extract_details", "draft_reply"]
