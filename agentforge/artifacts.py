@@ -143,6 +143,11 @@ class Policy(Artifact):
     """Return the prototype's original static value when every route fails (flagged in the trace)."""
 
 
+Framework = Literal["langgraph", "crewai", "autogen"]
+"""Agent frameworks a module can run on (`agentforge.runtime.agents`)."""
+FRAMEWORKS: tuple[Framework, ...] = ("langgraph", "crewai", "autogen")
+
+
 class ModulePlan(Artifact):
     module_id: str
     kind: str
@@ -150,7 +155,8 @@ class ModulePlan(Artifact):
     agent_role: str
     """An agent role from the `agents/` catalog."""
     route: Route = Field(default_factory=Route)
-    framework: str = "langgraph"
+    framework: Framework = "langgraph"
+    """The framework whose agent answers the module's calls; one of the role's `frameworks`."""
     policy: Policy = Field(default_factory=Policy)
     decided_by: str = ""
     """The rule (or model) that chose the kind, for review."""

@@ -10,6 +10,7 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agentforge.artifacts import Framework
 from agentforge.errors import CatalogError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +46,10 @@ class KindSpec(BaseModel):
     detection: Detection = Field(default_factory=Detection)
 
 
+def _langgraph_only() -> list[Framework]:
+    return ["langgraph"]
+
+
 class RoleSpec(BaseModel):
     """An agent role: who answers, with which instructions and tools."""
 
@@ -55,7 +60,8 @@ class RoleSpec(BaseModel):
     instructions: str
     kinds: list[str]
     tools: list[str] = Field(default_factory=list)
-    frameworks: list[str] = Field(default_factory=lambda: ["langgraph"])
+    frameworks: list[Framework] = Field(default_factory=_langgraph_only)
+    """The agent frameworks this role can run on (a module's plan picks one)."""
 
 
 class Catalog(BaseModel):
@@ -81,12 +87,16 @@ class Catalog(BaseModel):
     def roles_for(self, kind: str) -> list[RoleSpec]:
         return [r for r in self.roles.values() if kind in r.kinds]
 
-    def role_serving(self, role: str, kind: str) -> RoleSpec:
-        """The role, checked to exist and to serve the kind (plans are edited by hand and in review)."""
+    def role_serving(self, role: str, kind: str, framework: str | None = None) -> RoleSpec:
+        """The role, checked to exist, to serve the kind and to run on the framework (plans are edited by hand
+        and in review)."""
         spec = self.role(role)
         if kind not in spec.kinds:
             serving = ", ".join(r.name for r in self.roles_for(kind))
             raise CatalogError(f"agent role {role!r} does not serve kind {kind!r}; roles that do: {serving}")
+        if framework is not None and framework not in spec.frameworks:
+            runs_on = ", ".join(spec.frameworks)
+            raise CatalogError(f"agent role {role!r} does not run on {framework!r}; it runs on: {runs_on}")
         return spec
 
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agentforge.artifacts import JsonSchema, ModuleSpec, Policy, Route
+from agentforge.artifacts import Framework, JsonSchema, ModuleSpec, Policy, Route
 from agentforge.catalog import Catalog, KindSpec, RoleSpec
 from agentforge.errors import PlanError
 
@@ -159,7 +159,7 @@ def choose_role(kind: str, catalog: Catalog) -> RoleSpec:
     return next((r for r in roles if r.name == NATURAL_ROLE.get(kind)), roles[0])
 
 
-def choose_framework(role: RoleSpec) -> str:
+def choose_framework(role: RoleSpec) -> Framework:
     return "langgraph" if "langgraph" in role.frameworks or not role.frameworks else role.frameworks[0]
 
 

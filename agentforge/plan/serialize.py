@@ -53,7 +53,7 @@ def plan_from_yaml(text: str, *, catalog: Catalog | None = None) -> Plan:
     for module in plan.modules:
         try:
             catalog.kind(module.kind)
-            catalog.role_serving(module.agent_role, module.kind)
+            catalog.role_serving(module.agent_role, module.kind, module.framework)
         except CatalogError as exc:
             raise PlanError(f"{module.module_id}: {exc}") from exc
     return plan

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from collections.abc import Mapping
@@ -28,14 +27,15 @@ from agentforge.errors import (
     NotFoundError,
     OutputValidationError,
 )
-from agentforge.llm.base import Message, Model, ModelRequest, ModelResponse
+from agentforge.llm.base import Message, Model
+from agentforge.runtime.agents import AgentTask, ResponseTotals, run_agent
 from agentforge.runtime.embeddings import retriever_from_env
 from agentforge.runtime.metrics import RuntimeMetrics
-from agentforge.runtime.prompts import fit_examples, output_labels, render_messages
+from agentforge.runtime.prompts import fit_examples, render_messages
 from agentforge.runtime.retrieval import ExampleIndex, Exclusion, Retriever
 from agentforge.runtime.targets import BACKEND_PREFIX, STATIC, Step, route_steps
 from agentforge.runtime.trace_writer import TraceWriter
-from agentforge.runtime.validation import check_correction, parse_output, schema_errors
+from agentforge.runtime.validation import check_correction, schema_errors
 from agentforge.store import Store
 from agentforge.store.queue import JobQueue
 
@@ -202,37 +202,22 @@ class Engine:
         adapter: str | None,
         model: Model,
         examples: list[Example],
-    ) -> tuple[Any, ModuleResponseTotals]:
+    ) -> tuple[Any, ResponseTotals]:
+        """The output of the agent the plan's framework runs, checked against the module's contract."""
         kind = self.catalog.kind(plan.kind)
         role = self.catalog.role(plan.agent_role)
-        messages = render_messages(kind, role, spec, inputs, examples)
-        labels = output_labels(spec.output_schema) if kind.output == "label" else None
-        totals = ModuleResponseTotals()
-        last: OutputValidationError | None = None
-        for attempt in range(plan.policy.max_retries + 1):
-            req = ModelRequest(
-                messages=messages,
-                adapter=adapter,
-                choices=labels,
-                json_schema=spec.output_schema if kind.output == "json" else None,
-                max_new_tokens=plan.policy.max_new_tokens or (32 if kind.output in ("label", "number") else 256),
-            )
-            resp = await asyncio.wait_for(model.request(req), timeout=plan.policy.timeout_s)
-            totals.add(resp, retry=attempt > 0)
-            try:
-                return parse_output(kind, spec.output_schema, resp.text), totals
-            except OutputValidationError as exc:
-                last = exc
-                messages = [
-                    *messages,
-                    Message(role="assistant", content=resp.text),
-                    Message(
-                        role="user",
-                        content=f"That answer was invalid ({exc}). Answer again, exactly in format.",
-                    ),
-                ]
-        assert last is not None
-        raise last
+        task = AgentTask(
+            kind=kind,
+            role=role,
+            spec=spec,
+            messages=render_messages(kind, role, spec, inputs, examples),
+            model=model,
+            adapter=adapter,
+            max_retries=plan.policy.max_retries,
+            timeout_s=plan.policy.timeout_s,
+            max_new_tokens=plan.policy.max_new_tokens,
+        )
+        return await run_agent(plan.framework, task), task.totals
 
     async def invoke(
         self,
@@ -344,22 +329,6 @@ class _CachedIndex:
     count: int
     """The module's stored corrections when the index was built."""
     checked_at: float
-
-
-class ModuleResponseTotals:
-    """Token and retry totals over the attempts of one call."""
-
-    def __init__(self) -> None:
-        self.model = ""
-        self.prompt_tokens = 0
-        self.completion_tokens = 0
-        self.retries = 0
-
-    def add(self, resp: ModelResponse, *, retry: bool) -> None:
-        self.model = resp.model
-        self.prompt_tokens += resp.prompt_tokens
-        self.completion_tokens += resp.completion_tokens
-        self.retries += int(retry)
 
 
 __all__ = ["Engine", "canary_bucket", "pick_target"]

@@ -4,30 +4,21 @@ scripts/setup_crewai.sh): the agent's LLM calls go through the agentforge module
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-PYTHON = Path(os.environ.get("AGENTFORGE_CREWAI_PYTHON", REPO / ".venv-crewai" / "bin" / "python"))
+from tests.crewai_env import REPO, crewai_env, crewai_python
 
 
 def test_a_crew_runs_on_the_module_route() -> None:
-    if not PYTHON.is_file():
-        message = f"CrewAI's virtualenv is missing ({PYTHON}); run scripts/setup_crewai.sh"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    env = {**os.environ, "CREWAI_DISABLE_TELEMETRY": "true", "OTEL_SDK_DISABLED": "true", "PYTHONPATH": str(REPO)}
+    python = crewai_python()
     run = subprocess.run(
-        [str(PYTHON), str(Path(__file__).with_name("crewai_check.py"))],
+        [str(python), str(Path(__file__).with_name("crewai_check.py"))],
         capture_output=True,
         text=True,
         timeout=600,
         cwd=REPO,
-        env=env,
+        env=crewai_env(),
     )
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
+from agentforge.catalog import load_catalog
 from agentforge.errors import PlanError
 from agentforge.plan import make_plan, plan_from_yaml, plan_to_yaml
 
@@ -53,3 +56,18 @@ def test_unknown_kind_or_wrong_role_is_refused(plan_yaml: str) -> None:
     data["modules"][0]["agent_role"] = "writer"
     with pytest.raises(PlanError, match="role 'writer' does not serve kind 'classify'; roles that do: classifier"):
         plan_from_yaml(yaml.safe_dump(data))
+
+
+def test_a_framework_the_role_cannot_run_on_is_refused(plan_yaml: str, tmp_path: Path) -> None:
+    data = yaml.safe_load(plan_yaml)
+    data["modules"][0]["framework"] = "swarm"
+    with pytest.raises(PlanError, match="does not fit the Plan schema"):
+        plan_from_yaml(yaml.safe_dump(data))
+    (tmp_path / "agents").mkdir()
+    role = {"name": "classifier", "description": "d", "instructions": "i", "kinds": ["classify"]}
+    (tmp_path / "agents" / "classifier.yaml").write_text(yaml.safe_dump({**role, "frameworks": ["langgraph"]}))
+    data["modules"][0]["framework"] = "crewai"
+    assert plan_from_yaml(yaml.safe_dump(data)).modules[0].framework == "crewai"
+    only_langgraph = load_catalog([tmp_path])
+    with pytest.raises(PlanError, match="role 'classifier' does not run on 'crewai'; it runs on: langgraph"):
+        plan_from_yaml(yaml.safe_dump(data), catalog=only_langgraph)

@@ -37,6 +37,13 @@ class AgentforgeCrewLLM(BaseLLM):  # type: ignore[misc]
     adapter: str | None = None
     max_new_tokens: int = 256
     context_window: int = 8192
+    response_schema: dict[str, Any] | None = None
+    """A JSON schema every answer is decoded to (a Task's `output_pydantic`, say), when set."""
+    final_answer: bool = False
+    """Frame each answer as CrewAI's final answer (`Thought: …` / `Final Answer: …`), for agents without tools:
+    agentforge models answer in one piece, so for them the whole answer is the final answer."""
+    on_response: Any = None
+    """Called with every `ModelResponse`, to count tokens."""
 
     async def acall(
         self,
@@ -58,8 +65,12 @@ class AgentforgeCrewLLM(BaseLLM):  # type: ignore[misc]
             request_id=None,
             max_new_tokens=self.max_new_tokens,
             temperature=float(self.temperature or 0.0),
-            json_schema=response_model.model_json_schema() if response_model is not None else None,
+            json_schema=response_model.model_json_schema() if response_model is not None else self.response_schema,
         )
+        if self.on_response is not None:
+            self.on_response(response)
+        if self.final_answer and response_model is None:
+            return f"Thought: I now can give a great answer\nFinal Answer: {response.text}"
         return str(self._apply_stop_words(response.text))
 
     def call(
