@@ -141,6 +141,9 @@ class Policy(Artifact):
     """Most tokens one answer may take; `None` leaves it to the kind (32 for labels and numbers, 256 else)."""
     static_fallback: bool = True
     """Return the prototype's original static value when every route fails (flagged in the trace)."""
+    review_rounds: int = Field(default=1, ge=1)
+    """Most times a team's reviewer may send a draft back for revision (teams only: `ModulePlan.reviewer`); the
+    last revision stands unreviewed."""
 
 
 Framework = Literal["langgraph", "crewai", "autogen"]
@@ -157,6 +160,9 @@ class ModulePlan(Artifact):
     route: Route = Field(default_factory=Route)
     framework: Framework = "langgraph"
     """The framework whose agent answers the module's calls; one of the role's `frameworks`."""
+    reviewer: str | None = None
+    """An agent role that reviews each draft: a writer → reviewer → reviser team (LangGraph) answers instead of
+    a single call. For generation kinds; None: a single-call agent."""
     policy: Policy = Field(default_factory=Policy)
     decided_by: str = ""
     """The rule (or model) that chose the kind, for review."""

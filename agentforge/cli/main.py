@@ -42,6 +42,13 @@ AskModelOpt = Annotated[
         help="Let the model (--model) choose the kind where the rules are ambiguous; the plan records it.",
     ),
 ]
+TeamsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--teams",
+        help="Give generation modules a writer → reviewer → reviser team (2-3 model calls per call instead of 1).",
+    ),
+]
 
 
 def _fail(exc: AgentforgeError) -> typer.Exit:
@@ -94,7 +101,8 @@ def plan(
     edit: Annotated[
         list[str] | None,
         typer.Option(
-            "--edit", help='With --review: "MODULE kind=K role=R champion=T" or "MODULE exclude". Repeatable.'
+            "--edit",
+            help='With --review: "MODULE kind=K role=R reviewer=R|none champion=T" or "MODULE exclude". Repeatable.',
         ),
     ] = None,
     accept: Annotated[bool, typer.Option("--accept", help="With --review: accept the plan as proposed.")] = False,
@@ -107,8 +115,9 @@ def plan(
         ),
     ] = None,
     ask_model: AskModelOpt = False,
+    teams: TeamsOpt = False,
 ) -> None:
-    """Scan, then plan each module: kind, agent role, route, policies. Writes YAML and a Mermaid graph.
+    """Scan, then plan each module: kind, agent role or team, route, policies. Writes YAML and a Mermaid graph.
 
     With --review the planner stops before writing and shows its proposal; edits come from --edit, or are typed
     one per line (an empty line accepts). A review killed while it waits resumes from its checkpoint."""
@@ -131,9 +140,10 @@ def plan(
                 checkpoints=checkpoints,
                 console=console,
                 model=chooser,
+                teams=teams,
             )
         else:
-            the_plan = make_plan(result.modules, root=str(path), base_model=model, model=chooser)
+            the_plan = make_plan(result.modules, root=str(path), base_model=model, model=chooser, teams=teams)
     except AgentforgeError as exc:
         raise _fail(exc) from exc
     output.write_text(plan_to_yaml(the_plan), encoding="utf-8")
@@ -152,6 +162,7 @@ def build(
     model: ModelOpt = "smollm2-135m-instruct",
     no_cache: NoCacheOpt = False,
     ask_model: AskModelOpt = False,
+    teams: TeamsOpt = False,
 ) -> None:
     """Scan, plan and write the dynamic app to OUT; the original repo is never modified."""
     from agentforge.build import build_app
@@ -161,7 +172,7 @@ def build(
     try:
         result = scan_path(path, no_cache=no_cache)
         chooser = load_model(model, console) if ask_model else None
-        the_plan = make_plan(result.modules, root=str(path), base_model=model, model=chooser)
+        the_plan = make_plan(result.modules, root=str(path), base_model=model, model=chooser, teams=teams)
         manifest = build_app(path, result.modules, the_plan, out)
     except AgentforgeError as exc:
         raise _fail(exc) from exc

@@ -41,7 +41,7 @@ def plan_table(plan: Plan, specs: list[ModuleSpec]) -> Table:
         table.add_row(
             names.get(m.module_id, m.module_id),
             m.kind,
-            m.agent_role,
+            f"{m.agent_role} + {m.reviewer}" if m.reviewer else m.agent_role,
             " → ".join(dict.fromkeys([m.route.champion, *m.route.fallback])),
             str(m.policy.max_retries),
             m.decided_by,

@@ -14,15 +14,15 @@ from agentforge.llm.base import Model
 from agentforge.plan.checkpoints import PlanCheckpoints
 from agentforge.plan.review import ModuleProposal, PlanEdit, parse_edit
 
-PROMPT = "edit (MODULE kind=K role=R champion=T, or MODULE exclude; an empty line accepts): "
+PROMPT = "edit (MODULE kind=K role=R reviewer=R|none champion=T, or MODULE exclude; an empty line accepts): "
 
 
 def proposal_table(proposal: Sequence[ModuleProposal]) -> Table:
     table = Table(title="Proposed plan, waiting for review")
-    for col in ("module", "kind", "agent", "champion", "decided by", "why"):
+    for col in ("module", "kind", "agent", "reviewer", "champion", "decided by", "why"):
         table.add_column(col)
     for p in proposal:
-        table.add_row(p.name, p.kind, p.agent_role, p.champion, p.decided_by, p.rationale)
+        table.add_row(p.name, p.kind, p.agent_role, p.reviewer or "-", p.champion, p.decided_by, p.rationale)
     return table
 
 
@@ -50,13 +50,14 @@ def review_plan(
     checkpoints: str | None,
     console: Console,
     model: Model | None = None,
+    teams: bool = False,
 ) -> Plan:
     """Plan with a review stop: edits from `--edit`, none with `--accept`, else asked for on standard input.
 
     A review left waiting (the process killed at the prompt, say) is picked up by the next run on the same
     specs, from its checkpoint."""
     with PlanCheckpoints.open(checkpoints) as store:
-        run = store.run(specs, root=root, base_model=base_model, model=model)
+        run = store.run(specs, root=root, base_model=base_model, model=model, teams=teams)
         proposal = run.start()
         if proposal is None:
             return run.result()

@@ -59,8 +59,8 @@ SERDE = JsonPlusSerializer(
 """Checkpoints hold the planner's own types; only these are read back (LangGraph refuses unknown ones)."""
 
 
-def thread_id(specs: Sequence[ModuleSpec], root: str, base_model: str) -> str:
-    digest = hashlib.sha256(f"{root}\0{base_model}".encode())
+def thread_id(specs: Sequence[ModuleSpec], root: str, base_model: str, *, teams: bool = False) -> str:
+    digest = hashlib.sha256(f"{root}\0{base_model}\0{'teams' if teams else ''}".encode())
     for spec in sorted(specs, key=lambda s: s.id):
         digest.update(f"\0{spec.id}\0{spec.source_hash}".encode())
     return f"plan-{digest.hexdigest()[:32]}"
@@ -76,7 +76,7 @@ class PlanRun:
         self._saver = saver
         self._input: PlanInput = {"root": root, "specs": list(specs)}
         self._context = context
-        self.thread_id = thread_id(specs, root, context.base_model)
+        self.thread_id = thread_id(specs, root, context.base_model, teams=context.teams)
         self._config: Any = {"configurable": {"thread_id": self.thread_id}}
 
     def start(self) -> list[ModuleProposal] | None:
@@ -142,8 +142,9 @@ class PlanCheckpoints:
         base_model: str,
         review: bool = True,
         model: Model | None = None,
+        teams: bool = False,
     ) -> PlanRun:
-        context = PlanContext(catalog=self.catalog, base_model=base_model, review=review, model=model)
+        context = PlanContext(catalog=self.catalog, base_model=base_model, review=review, model=model, teams=teams)
         return PlanRun(self.saver, specs, root, context)
 
 

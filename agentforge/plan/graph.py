@@ -28,6 +28,7 @@ from agentforge.plan.rules import (
     KindDecision,
     choose_framework,
     choose_kind,
+    choose_reviewer,
     choose_role,
     initial_route,
     policy_for,
@@ -43,6 +44,8 @@ class PlanContext:
     """Pause at the `review` node for a person's edits (needs a checkpointer)."""
     model: Model | None = None
     """Asked to choose a module's kind where the rules are ambiguous (`plan/model_choice.py`); None: rules only."""
+    teams: bool = False
+    """Give generation modules a writer → reviewer → reviser team where the catalog has a reviewer."""
 
 
 class PlanInput(TypedDict):
@@ -59,6 +62,8 @@ class PlanState(PlanInput, total=False):
 
     kinds: dict[str, KindDecision]
     roles: dict[str, RoleSpec]
+    reviewers: dict[str, str]
+    """Module id → the reviewer role of its team (modules without a team are absent)."""
     routes: dict[str, Route]
     policies: dict[str, Policy]
     excluded: list[str]
@@ -77,8 +82,16 @@ def classify_kinds(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str,
 
 
 def assign_roles(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str, Any]:
+    """An agent role per module, or with `teams` a writer → reviewer team where the kind allows one."""
     catalog = runtime.context.catalog
-    return {"roles": {mid: choose_role(decision.kind, catalog) for mid, decision in state["kinds"].items()}}
+    roles = {mid: choose_role(decision.kind, catalog) for mid, decision in state["kinds"].items()}
+    reviewers: dict[str, str] = {}
+    if runtime.context.teams:
+        for mid, decision in state["kinds"].items():
+            reviewer = choose_reviewer(catalog.kind(decision.kind), catalog)
+            if reviewer is not None and choose_framework(roles[mid]) == "langgraph":
+                reviewers[mid] = reviewer.name
+    return {"roles": roles, "reviewers": reviewers}
 
 
 def assign_routes(state: PlanState) -> dict[str, Any]:
@@ -112,6 +125,7 @@ def emit(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str, Any]:
             agent_role=state["roles"][spec.id].name,
             route=state["routes"][spec.id],
             framework=choose_framework(state["roles"][spec.id]),
+            reviewer=state.get("reviewers", {}).get(spec.id),
             policy=state["policies"][spec.id],
             decided_by=state["kinds"][spec.id].decided_by,
             rationale=state["kinds"][spec.id].rationale,
@@ -149,13 +163,15 @@ def make_plan(
     base_model: str,
     catalog: Catalog | None = None,
     model: Model | None = None,
+    teams: bool = False,
 ) -> Plan:
-    """Plan every module (kind, role, route, framework, policy) with the built-in catalog unless given; with a
-    `model`, it chooses the kinds the rules leave ambiguous."""
+    """Plan every module (kind, role or team, route, framework, policy) with the built-in catalog unless given;
+    with a `model`, it chooses the kinds the rules leave ambiguous; with `teams`, generation modules get a
+    writer → reviewer → reviser team."""
     duplicates = sorted(mid for mid, n in Counter(spec.id for spec in specs).items() if n > 1)
     if duplicates:
         raise PlanError(f"module ids must be unique; repeated: {', '.join(duplicates)}")
-    context = PlanContext(catalog=catalog or load_catalog(), base_model=base_model, model=model)
+    context = PlanContext(catalog=catalog or load_catalog(), base_model=base_model, model=model, teams=teams)
     result = _compiled().invoke({"root": root, "specs": list(specs)}, context=context)
     plan: Plan = result["plan"]
     return plan

@@ -15,7 +15,8 @@ def _text(value: str) -> str:
 
 
 def plan_mermaid(plan: Plan, specs: Sequence[ModuleSpec]) -> str:
-    """`flowchart LR` with nodes `m0, m1, ...` in plan order, labelled `name<br/>kind / role`, and an
+    """`flowchart LR` with nodes `m0, m1, ...` in plan order, labelled `name<br/>kind / role` (`role + reviewer`
+    for a team), and an
     edge `caller --> callee` for every `spec.calls` entry whose both ends are in the plan."""
     by_id = {spec.id: spec for spec in specs}
     node = {module.module_id: f"m{i}" for i, module in enumerate(plan.modules)}
@@ -23,7 +24,8 @@ def plan_mermaid(plan: Plan, specs: Sequence[ModuleSpec]) -> str:
     for module in plan.modules:
         spec = by_id.get(module.module_id)
         name = spec.name if spec else module.module_id.rpartition("::")[2]
-        label = f"{_text(name)}<br/>{_text(module.kind)} / {_text(module.agent_role)}"
+        agents = module.agent_role + (f" + {module.reviewer}" if module.reviewer else "")
+        label = f"{_text(name)}<br/>{_text(module.kind)} / {_text(agents)}"
         lines.append(f'    {node[module.module_id]}["{label}"]')
     edges = (
         f"    {node[spec.id]} --> {node[callee]}"

@@ -2,7 +2,8 @@
 
 The planner's `review` node shows the proposal through LangGraph's `interrupt()` and applies the edits it is
 resumed with. An edit names a module (its id, or its name when that is unique) and changes its kind, its agent
-role or its route's champion, or excludes it (the build leaves it static). Edits are checked against the
+role, its team's reviewer (`reviewer=none` for a single agent) or its route's champion, or excludes it (the build
+leaves it static). Edits are checked against the
 proposal and the catalog before the run resumes, so a typo is refused while the review is still open.
 """
 
@@ -22,7 +23,15 @@ from agentforge.plan.rules import KindDecision, choose_role, policy_for
 
 PLAN_TARGET = re.compile(r"^(?:(?:base|backend:[\w.-]+)(?:\+examples(?::[1-9]\d*)?)?|static)$")
 """Champions a plan can name: no adapter exists before the first training run."""
-EDIT_KEYS = {"kind": "kind", "role": "agent_role", "agent_role": "agent_role", "champion": "champion"}
+EDIT_KEYS = {
+    "kind": "kind",
+    "role": "agent_role",
+    "agent_role": "agent_role",
+    "reviewer": "reviewer",
+    "champion": "champion",
+}
+NO_REVIEWER = "none"
+"""`reviewer=none`: no team, a single-call agent."""
 
 
 class PlanEdit(BaseModel):
@@ -35,6 +44,8 @@ class PlanEdit(BaseModel):
     kind: str | None = None
     agent_role: str | None = None
     """A role that serves the (new) kind; when only the kind changes, the kind's natural role is chosen."""
+    reviewer: str | None = None
+    """The reviewer role of a writer → reviewer → reviser team, or `none` for a single-call agent."""
     champion: str | None = None
     """The route's first target: `base`, `base+examples:4`, `backend:NAME` or `static`."""
     exclude: bool = False
@@ -48,16 +59,18 @@ class ModuleProposal(BaseModel):
     name: str
     kind: str
     agent_role: str
+    reviewer: str | None = None
     champion: str
     decided_by: str
     rationale: str
 
 
 def parse_edit(text: str) -> PlanEdit:
-    """`MODULE [kind=K] [role=R] [champion=T] [exclude]`, as typed at the review prompt or given to `--edit`."""
+    """`MODULE [kind=K] [role=R] [reviewer=R|none] [champion=T] [exclude]`, as typed at the review prompt or
+    given to `--edit`."""
     words = shlex.split(text)
     if not words:
-        raise PlanError("an edit names a module, then kind=K, role=R, champion=T or exclude")
+        raise PlanError("an edit names a module, then kind=K, role=R, reviewer=R, champion=T or exclude")
     fields: dict[str, Any] = {"module": words[0]}
     for word in words[1:]:
         key, eq, value = word.partition("=")
@@ -66,9 +79,11 @@ def parse_edit(text: str) -> PlanEdit:
         elif eq and key in EDIT_KEYS and value:
             fields[EDIT_KEYS[key]] = value
         else:
-            raise PlanError(f"edit {text!r}: cannot read {word!r} (expected kind=K, role=R, champion=T or exclude)")
+            raise PlanError(
+                f"edit {text!r}: cannot read {word!r} (expected kind=K, role=R, reviewer=R, champion=T or exclude)"
+            )
     if len(fields) == 1:
-        raise PlanError(f"edit {text!r} changes nothing (add kind=K, role=R, champion=T or exclude)")
+        raise PlanError(f"edit {text!r} changes nothing (add kind=K, role=R, reviewer=R, champion=T or exclude)")
     return PlanEdit.model_validate(fields)
 
 
@@ -96,6 +111,8 @@ def check_edits(edits: Sequence[PlanEdit], proposal: Sequence[ModuleProposal], c
             catalog.kind(kind)
             if edit.agent_role is not None:
                 catalog.role_serving(edit.agent_role, kind)
+            if edit.reviewer not in (None, NO_REVIEWER):
+                catalog.role_serving(edit.reviewer, kind, "langgraph")
         except CatalogError as exc:
             raise PlanError(f"{module_id}: {exc}") from exc
         if edit.champion is not None and not PLAN_TARGET.match(edit.champion):
@@ -113,6 +130,7 @@ def proposal_of(specs: Sequence[ModuleSpec], state: dict[str, Any]) -> list[Modu
             name=spec.name,
             kind=state["kinds"][spec.id].kind,
             agent_role=state["roles"][spec.id].name,
+            reviewer=state.get("reviewers", {}).get(spec.id),
             champion=state["routes"][spec.id].champion,
             decided_by=state["kinds"][spec.id].decided_by,
             rationale=state["kinds"][spec.id].rationale,
@@ -133,7 +151,7 @@ def read_edits(payload: object) -> list[PlanEdit]:
 
 def apply_edits(state: dict[str, Any], edits: Sequence[PlanEdit], catalog: Catalog) -> dict[str, Any]:
     """The state updates a review's (checked) edits make; a changed kind brings its natural role and policy."""
-    kinds, roles = dict(state["kinds"]), dict(state["roles"])
+    kinds, roles, reviewers = dict(state["kinds"]), dict(state["roles"]), dict(state.get("reviewers", {}))
     routes, policies = dict(state["routes"]), dict(state["policies"])
     excluded: list[str] = []
     for edit in edits:
@@ -147,9 +165,17 @@ def apply_edits(state: dict[str, Any], edits: Sequence[PlanEdit], catalog: Catal
             roles[module_id] = choose_role(edit.kind, catalog)
             policies[module_id] = policy_for(catalog.kind(edit.kind))
             changed.append(f"kind {before.kind} -> {edit.kind}")
+            if module_id in reviewers and edit.kind not in catalog.role(reviewers[module_id]).kinds:
+                del reviewers[module_id]  # a reviewer for drafts has nothing to review in, say, a label
         if edit.agent_role is not None:
             roles[module_id] = catalog.role(edit.agent_role)
             changed.append(f"role -> {edit.agent_role}")
+        if edit.reviewer == NO_REVIEWER:
+            reviewers.pop(module_id, None)
+            changed.append("single agent")
+        elif edit.reviewer is not None:
+            reviewers[module_id] = edit.reviewer
+            changed.append(f"reviewer -> {edit.reviewer}")
         if edit.champion is not None:
             routes[module_id] = routes[module_id].model_copy(update={"champion": edit.champion})
             changed.append(f"champion -> {edit.champion}")
@@ -159,4 +185,11 @@ def apply_edits(state: dict[str, Any], edits: Sequence[PlanEdit], catalog: Catal
                 decided_by="review" if edit.kind else before.decided_by,
                 rationale=f"{before.rationale}; reviewer: {', '.join(changed)}",
             )
-    return {"kinds": kinds, "roles": roles, "routes": routes, "policies": policies, "excluded": sorted(excluded)}
+    return {
+        "kinds": kinds,
+        "roles": roles,
+        "reviewers": reviewers,
+        "routes": routes,
+        "policies": policies,
+        "excluded": sorted(excluded),
+    }

@@ -159,6 +159,19 @@ def choose_role(kind: str, catalog: Catalog) -> RoleSpec:
     return next((r for r in roles if r.name == NATURAL_ROLE.get(kind)), roles[0])
 
 
+REVIEWER_ROLE = "reviewer"
+"""The role that reviews a team's drafts (`plan --teams`)."""
+
+
+def choose_reviewer(kind: KindSpec, catalog: Catalog) -> RoleSpec | None:
+    """A team's reviewer for generation kinds (free text is where a second look can catch what a schema
+    cannot), when the catalog has a reviewer role serving the kind that runs on LangGraph; else None."""
+    role = catalog.roles.get(REVIEWER_ROLE)
+    if kind.output != "text" or role is None or kind.name not in role.kinds or "langgraph" not in role.frameworks:
+        return None
+    return role
+
+
 def choose_framework(role: RoleSpec) -> Framework:
     return "langgraph" if "langgraph" in role.frameworks or not role.frameworks else role.frameworks[0]
 

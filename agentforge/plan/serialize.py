@@ -54,6 +54,10 @@ def plan_from_yaml(text: str, *, catalog: Catalog | None = None) -> Plan:
         try:
             catalog.kind(module.kind)
             catalog.role_serving(module.agent_role, module.kind, module.framework)
+            if module.reviewer is not None:
+                catalog.role_serving(module.reviewer, module.kind, module.framework)
+                if module.framework != "langgraph":
+                    raise CatalogError(f"a writer → reviewer team runs on langgraph, not {module.framework!r}")
         except CatalogError as exc:
             raise PlanError(f"{module.module_id}: {exc}") from exc
     return plan

@@ -216,6 +216,8 @@ class Engine:
             max_retries=plan.policy.max_retries,
             timeout_s=plan.policy.timeout_s,
             max_new_tokens=plan.policy.max_new_tokens,
+            reviewer=self.catalog.role(plan.reviewer) if plan.reviewer is not None else None,
+            review_rounds=plan.policy.review_rounds,
         )
         return await run_agent(plan.framework, task), task.totals
 

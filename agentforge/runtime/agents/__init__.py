@@ -4,7 +4,8 @@ Every framework gets the same `AgentTask` (the rendered prompt, the output contr
 route chose) and its answer is checked against the same contract, so routes, retrieval, validation, fallbacks
 and traces stay the engine's whichever framework runs the agent:
 
-- `langgraph` (the default): a compiled LangGraph agent, answer → check → answer again with the error;
+- `langgraph` (the default): a compiled LangGraph agent, answer → check → answer again with the error; or,
+  when the plan names a reviewer, a writer → reviewer → reviser team with that agent as its writer;
 - `crewai`: a Crew of one Agent with a Task whose `output_pydantic` is the contract (extra `crewai`);
 - `autogen`: an AgentChat `AssistantAgent` whose `output_content_type` is the contract (extra `autogen`).
 """
@@ -22,7 +23,11 @@ from agentforge.runtime.agents.task import AgentTask, ContractOutput, ResponseTo
 async def run_agent(framework: str, task: AgentTask) -> Any:
     """The module output the framework's agent gives for the task (token counts land in `task.totals`)."""
     runner: Callable[[AgentTask], Awaitable[Any]]
-    if framework == "langgraph":
+    if task.reviewer is not None and framework != "langgraph":
+        raise ConfigError(f"a writer → reviewer team runs on langgraph, not {framework!r}")
+    if task.reviewer is not None:
+        from agentforge.runtime.agents.team_agent import run_team_agent as runner
+    elif framework == "langgraph":
         from agentforge.runtime.agents.graph_agent import run_graph_agent as runner
     elif framework == "crewai":
         from agentforge.runtime.agents.crew_agent import run_crew_agent as runner

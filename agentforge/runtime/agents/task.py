@@ -51,6 +51,9 @@ class AgentTask:
     max_retries: int
     timeout_s: float
     max_new_tokens: int | None = None
+    reviewer: RoleSpec | None = None
+    """With a reviewer, a writer → reviewer → reviser team answers (LangGraph only)."""
+    review_rounds: int = 1
     totals: ResponseTotals = field(default_factory=ResponseTotals)
 
     @property
