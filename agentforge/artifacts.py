@@ -163,6 +163,9 @@ class ModulePlan(Artifact):
     reviewer: str | None = None
     """An agent role that reviews each draft: a writer → reviewer → reviser team (LangGraph) answers instead of
     a single call. For generation kinds; None: a single-call agent."""
+    tools: list[str] = Field(default_factory=list)
+    """Ids of the modules this one calls in the prototype, which its coordinator calls first and whose answers
+    its prompt carries (composed modules, from the call graph); empty: the module uses no other module."""
     policy: Policy = Field(default_factory=Policy)
     decided_by: str = ""
     """The rule (or model) that chose the kind, for review."""
@@ -215,6 +218,20 @@ class RouteTaken(Artifact):
     """Trace ids of the corrections the prompt carried as examples, least similar first."""
 
 
+class ToolCall(Artifact):
+    """One call a coordinator made to another module before answering: its answer is part of the prompt."""
+
+    module_id: str
+    name: str
+    """The module's function name, as the coordinator's prompt shows it."""
+    input: dict[str, Any] = Field(default_factory=dict)
+    output: Any = None
+    trace_id: str | None = None
+    """The called module's own trace (stored when the coordinator's call is; None when the call failed)."""
+    error: str | None = None
+    """Why the module gave no answer; the coordinator's prompt leaves it out."""
+
+
 class Trace(Artifact):
     id: str = Field(default_factory=new_id)
     workspace_id: str = DEFAULT_WORKSPACE
@@ -228,6 +245,8 @@ class Trace(Artifact):
     retries: int = 0
     fallback_used: bool = False
     error: str | None = None
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    """The modules a coordinator called first, with their answers (what its prompt carried)."""
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -278,6 +297,8 @@ class Example(Artifact):
     """The feedback the target comes from (an up-rating makes the model's own output the target)."""
     rejected: list[Any] = Field(default_factory=list)
     """Outputs users rated down for this same input: the rejected side of preference pairs."""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    """A coordinator's tool answers as its trace recorded them, so training renders the prompt it was served."""
 
 
 # -------------------------------------------------------------------------------------------- learn

@@ -2,7 +2,7 @@
 
 Scans each app in `sample_apps/` (not timed), then times `make_plan` on its module specs: the first call of the
 process (which compiles the graph and loads the catalog) and the best of `--repeats` warm calls, per app and
-per module. The baseline for the graph's own cost is the same six node functions called in a plain
+per module. The baseline for the graph's own cost is the same seven node functions called in a plain
 loop on the same state; the difference, divided by the node count, is LangGraph's overhead per node.
 
 Run: `python bench/plan.py [--repeats 50]`. Ends with one JSON line.
@@ -23,13 +23,21 @@ from langgraph.runtime import Runtime
 from agentforge.artifacts import ModuleSpec
 from agentforge.catalog import load_catalog
 from agentforge.plan import PlanContext, make_plan
-from agentforge.plan.graph import assign_roles, assign_routes, classify_kinds, emit, review, set_policies
+from agentforge.plan.graph import (
+    assign_roles,
+    assign_routes,
+    classify_kinds,
+    compose_workflows,
+    emit,
+    review,
+    set_policies,
+)
 from agentforge.scan import scan_repo
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_MODEL = "smollm2-135m-instruct"
-NODES = 6
-"""classify_kinds, assign_roles, assign_routes, set_policies, review, emit."""
+NODES = 7
+"""classify_kinds, assign_roles, assign_routes, compose_workflows, set_policies, review, emit."""
 
 
 def best_of(repeats: int, fn: Callable[[], object]) -> float:
@@ -43,12 +51,13 @@ def best_of(repeats: int, fn: Callable[[], object]) -> float:
 
 
 def plain_plan(specs: list[ModuleSpec], root: str, context: PlanContext) -> Any:
-    """The planner's six nodes (review a pass-through, as without --review) as plain calls merging their updates."""
+    """The planner's seven nodes (review a pass-through, as without --review) as plain calls merging their updates."""
     runtime = Runtime(context=context)
     state: dict[str, Any] = {"root": root, "specs": specs}
     state.update(classify_kinds(state, runtime))
     state.update(assign_roles(state, runtime))
     state.update(assign_routes(state))
+    state.update(compose_workflows(state, runtime))
     state.update(set_policies(state, runtime))
     state.update(review(state, runtime))
     state.update(emit(state, runtime))

@@ -60,6 +60,7 @@ class RoleSpec(BaseModel):
     instructions: str
     kinds: list[str]
     tools: list[str] = Field(default_factory=list)
+    """What the role may use; `modules`: the other modules a composed module calls (a coordinator)."""
     frameworks: list[Framework] = Field(default_factory=_langgraph_only)
     """The agent frameworks this role can run on (a module's plan picks one)."""
 

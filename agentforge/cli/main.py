@@ -116,8 +116,12 @@ def plan(
     ] = None,
     ask_model: AskModelOpt = False,
     teams: TeamsOpt = False,
+    show_mermaid: Annotated[
+        bool, typer.Option("--mermaid", help="Also print the plan's Mermaid graph (modules, calls, tools).")
+    ] = False,
 ) -> None:
-    """Scan, then plan each module: kind, agent role or team, route, policies. Writes YAML and a Mermaid graph.
+    """Scan, then plan each module: kind, agent role or team, coordinator tools, route, policies. Writes YAML and
+    a Mermaid graph.
 
     With --review the planner stops before writing and shows its proposal; edits come from --edit, or are typed
     one per line (an empty line accepts). A review killed while it waits resumes from its checkpoint."""
@@ -150,6 +154,8 @@ def plan(
     mermaid = output.with_suffix(".mmd")
     mermaid.write_text(the_plan.mermaid, encoding="utf-8")
     console.print(plan_table(the_plan, result.modules))
+    if show_mermaid:
+        console.print(the_plan.mermaid, markup=False, highlight=False, soft_wrap=True)
     if the_plan.excluded:
         console.print(f"left static by the review: {', '.join(the_plan.excluded)}")
     console.print(f"plan written to {output}, graph to {mermaid}")

@@ -32,6 +32,14 @@ def modules_table(result: ScanResult) -> Table:
     return table
 
 
+def agents_text(role: str, reviewer: str | None, tools: list[str]) -> str:
+    """`writer`, `writer + reviewer` for a team, `coordinator (uses a, b)` for a composed module."""
+    text = f"{role} + {reviewer}" if reviewer else role
+    if tools:
+        text += f" (uses {', '.join(tool.rpartition('::')[2] for tool in tools)})"
+    return text
+
+
 def plan_table(plan: Plan, specs: list[ModuleSpec]) -> Table:
     names = {s.id: s.name for s in specs}
     table = Table(title=f"Plan (base model {plan.base_model})")
@@ -41,7 +49,7 @@ def plan_table(plan: Plan, specs: list[ModuleSpec]) -> Table:
         table.add_row(
             names.get(m.module_id, m.module_id),
             m.kind,
-            f"{m.agent_role} + {m.reviewer}" if m.reviewer else m.agent_role,
+            agents_text(m.agent_role, m.reviewer, m.tools),
             " → ".join(dict.fromkeys([m.route.champion, *m.route.fallback])),
             str(m.policy.max_retries),
             m.decided_by,

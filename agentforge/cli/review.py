@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agentforge.artifacts import ModuleSpec, Plan
+from agentforge.cli.render import agents_text
 from agentforge.errors import PlanError
 from agentforge.llm.base import Model
 from agentforge.plan.checkpoints import PlanCheckpoints
@@ -22,7 +23,8 @@ def proposal_table(proposal: Sequence[ModuleProposal]) -> Table:
     for col in ("module", "kind", "agent", "reviewer", "champion", "decided by", "why"):
         table.add_column(col)
     for p in proposal:
-        table.add_row(p.name, p.kind, p.agent_role, p.reviewer or "-", p.champion, p.decided_by, p.rationale)
+        agent = agents_text(p.agent_role, None, p.tools)
+        table.add_row(p.name, p.kind, agent, p.reviewer or "-", p.champion, p.decided_by, p.rationale)
     return table
 
 

@@ -93,7 +93,7 @@ def export_dataset(
     chosen = {DatasetSplit.TRAIN: train, DatasetSplit.HELDOUT: held, DatasetSplit.ALL: train + held}[split]
     lines: list[dict[str, Any]] = []
     for example in chosen:
-        messages = render_messages(kind, role, spec, example.input)
+        messages = render_messages(kind, role, spec, example.input, tool_calls=example.tool_calls)
         target = render_target(kind, spec, example.target)
         if fmt is DatasetFormat.ALPACA:
             lines.append(AlpacaRecord.from_item(TrainItem(messages=messages, target=target)).model_dump())

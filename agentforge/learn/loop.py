@@ -87,7 +87,10 @@ def _items(engine: Engine, spec: ModuleSpec, examples: list[Example]) -> list[Tr
     plan = engine.store.get_module_plan(engine.workspace_id, spec.id)
     kind, role = engine.catalog.kind(plan.kind), engine.catalog.role(plan.agent_role)
     return [
-        TrainItem(messages=render_messages(kind, role, spec, ex.input), target=render_target(kind, spec, ex.target))
+        TrainItem(
+            messages=render_messages(kind, role, spec, ex.input, tool_calls=ex.tool_calls),
+            target=render_target(kind, spec, ex.target),
+        )
         for ex in examples
     ]
 

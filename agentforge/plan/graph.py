@@ -25,12 +25,15 @@ from agentforge.plan.mermaid import plan_mermaid
 from agentforge.plan.model_choice import ask_model
 from agentforge.plan.review import apply_edits, check_edits, proposal_of, read_edits
 from agentforge.plan.rules import (
+    MODULE_TOOLS,
     KindDecision,
+    choose_coordinator,
     choose_framework,
     choose_kind,
     choose_reviewer,
     choose_role,
     initial_route,
+    module_tools,
     policy_for,
 )
 
@@ -65,6 +68,8 @@ class PlanState(PlanInput, total=False):
     reviewers: dict[str, str]
     """Module id → the reviewer role of its team (modules without a team are absent)."""
     routes: dict[str, Route]
+    tools: dict[str, list[str]]
+    """Module id → the modules its coordinator calls (composed modules only)."""
     policies: dict[str, Policy]
     excluded: list[str]
     plan: Plan
@@ -98,6 +103,36 @@ def assign_routes(state: PlanState) -> dict[str, Any]:
     return {"routes": {spec.id: initial_route() for spec in state["specs"]}}
 
 
+def compose_workflows(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str, Any]:
+    """A module that calls other planned modules becomes a workflow: a coordinator calls them as tools and
+    answers with their answers in its prompt (a team's reviewer gives way to it)."""
+    planned = {spec.id for spec in state["specs"]}
+    roles, reviewers = dict(state["roles"]), dict(state.get("reviewers", {}))
+    tools: dict[str, list[str]] = {}
+    for spec in state["specs"]:
+        callees = module_tools(spec, planned)
+        coordinator = choose_coordinator(state["kinds"][spec.id].kind, runtime.context.catalog) if callees else None
+        if coordinator is not None:
+            roles[spec.id], tools[spec.id] = coordinator, callees
+            reviewers.pop(spec.id, None)
+    return {"roles": roles, "reviewers": reviewers, "tools": tools}
+
+
+def _tools(state: PlanState, module_id: str, excluded: list[str]) -> list[str]:
+    """The module's tools, when its (possibly reviewed) role may call modules, less those left static."""
+    if MODULE_TOOLS not in state["roles"][module_id].tools:
+        return []
+    return [tool for tool in state.get("tools", {}).get(module_id, []) if tool not in excluded]
+
+
+def _rationale(state: PlanState, module_id: str, tools: list[str]) -> str:
+    rationale = state["kinds"][module_id].rationale
+    if not tools:
+        return rationale
+    names = ", ".join(tool.rpartition("::")[2] for tool in tools)
+    return f"{rationale}; calls {names}: a coordinator uses them as tools"
+
+
 def set_policies(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str, Any]:
     kinds = runtime.context.catalog.kinds
     return {"policies": {mid: policy_for(kinds[decision.kind]) for mid, decision in state["kinds"].items()}}
@@ -126,9 +161,10 @@ def emit(state: PlanState, runtime: Runtime[PlanContext]) -> dict[str, Any]:
             route=state["routes"][spec.id],
             framework=choose_framework(state["roles"][spec.id]),
             reviewer=state.get("reviewers", {}).get(spec.id),
+            tools=_tools(state, spec.id, excluded),
             policy=state["policies"][spec.id],
             decided_by=state["kinds"][spec.id].decided_by,
-            rationale=state["kinds"][spec.id].rationale,
+            rationale=_rationale(state, spec.id, _tools(state, spec.id, excluded)),
         )
         for spec in specs
     ]
@@ -142,10 +178,11 @@ def build_plan_graph() -> StateGraph[PlanState, PlanContext, PlanInput, PlanOutp
     graph.add_node("classify_kinds", classify_kinds)
     graph.add_node("assign_roles", assign_roles)
     graph.add_node("assign_routes", assign_routes)
+    graph.add_node("compose_workflows", compose_workflows)
     graph.add_node("set_policies", set_policies)
     graph.add_node("review", review)
     graph.add_node("emit", emit)
-    nodes = ["classify_kinds", "assign_roles", "assign_routes", "set_policies", "review", "emit"]
+    nodes = ["classify_kinds", "assign_roles", "assign_routes", "compose_workflows", "set_policies", "review", "emit"]
     for edge in pairwise([START, *nodes, END]):
         graph.add_edge(*edge)
     return graph
@@ -165,9 +202,9 @@ def make_plan(
     model: Model | None = None,
     teams: bool = False,
 ) -> Plan:
-    """Plan every module (kind, role or team, route, framework, policy) with the built-in catalog unless given;
-    with a `model`, it chooses the kinds the rules leave ambiguous; with `teams`, generation modules get a
-    writer → reviewer → reviser team."""
+    """Plan every module (kind, role or team, route, coordinator tools, framework, policy) with the built-in
+    catalog unless given; with a `model`, it chooses the kinds the rules leave ambiguous; with `teams`,
+    generation modules get a writer → reviewer → reviser team."""
     duplicates = sorted(mid for mid, n in Counter(spec.id for spec in specs).items() if n > 1)
     if duplicates:
         raise PlanError(f"module ids must be unique; repeated: {', '.join(duplicates)}")

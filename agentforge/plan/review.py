@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from agentforge.artifacts import ModuleSpec
 from agentforge.catalog import Catalog
 from agentforge.errors import CatalogError, PlanError
-from agentforge.plan.rules import KindDecision, choose_role, policy_for
+from agentforge.plan.rules import KindDecision, choose_coordinator, choose_role, policy_for
 
 PLAN_TARGET = re.compile(r"^(?:(?:base|backend:[\w.-]+)(?:\+examples(?::[1-9]\d*)?)?|static)$")
 """Champions a plan can name: no adapter exists before the first training run."""
@@ -60,6 +60,8 @@ class ModuleProposal(BaseModel):
     kind: str
     agent_role: str
     reviewer: str | None = None
+    tools: list[str] = []
+    """The modules a coordinator calls first (while its role may call modules)."""
     champion: str
     decided_by: str
     rationale: str
@@ -131,6 +133,7 @@ def proposal_of(specs: Sequence[ModuleSpec], state: dict[str, Any]) -> list[Modu
             kind=state["kinds"][spec.id].kind,
             agent_role=state["roles"][spec.id].name,
             reviewer=state.get("reviewers", {}).get(spec.id),
+            tools=state.get("tools", {}).get(spec.id, []),
             champion=state["routes"][spec.id].champion,
             decided_by=state["kinds"][spec.id].decided_by,
             rationale=state["kinds"][spec.id].rationale,
@@ -150,7 +153,8 @@ def read_edits(payload: object) -> list[PlanEdit]:
 
 
 def apply_edits(state: dict[str, Any], edits: Sequence[PlanEdit], catalog: Catalog) -> dict[str, Any]:
-    """The state updates a review's (checked) edits make; a changed kind brings its natural role and policy."""
+    """The state updates a review's (checked) edits make; a changed kind brings its natural role (a composed
+    module's coordinator, while it serves the kind) and policy."""
     kinds, roles, reviewers = dict(state["kinds"]), dict(state["roles"]), dict(state.get("reviewers", {}))
     routes, policies = dict(state["routes"]), dict(state["policies"])
     excluded: list[str] = []
@@ -162,7 +166,8 @@ def apply_edits(state: dict[str, Any], edits: Sequence[PlanEdit], catalog: Catal
         before = kinds[module_id]
         changed: list[str] = []
         if edit.kind is not None and edit.kind != before.kind:
-            roles[module_id] = choose_role(edit.kind, catalog)
+            coordinator = choose_coordinator(edit.kind, catalog) if state.get("tools", {}).get(module_id) else None
+            roles[module_id] = coordinator or choose_role(edit.kind, catalog)
             policies[module_id] = policy_for(catalog.kind(edit.kind))
             changed.append(f"kind {before.kind} -> {edit.kind}")
             if module_id in reviewers and edit.kind not in catalog.role(reviewers[module_id]).kinds:

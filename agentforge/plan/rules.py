@@ -172,6 +172,26 @@ def choose_reviewer(kind: KindSpec, catalog: Catalog) -> RoleSpec | None:
     return role
 
 
+COORDINATOR_ROLE = "coordinator"
+"""The role of a module that calls other planned modules (`compose_workflows`)."""
+MODULE_TOOLS = "modules"
+"""The tool a role lists when it may call other modules."""
+
+
+def module_tools(spec: ModuleSpec, planned: set[str]) -> list[str]:
+    """The planned modules `spec` calls, in call-graph order: the tools its coordinator calls first."""
+    return [callee for callee in spec.calls if callee in planned and callee != spec.id]
+
+
+def choose_coordinator(kind: str, catalog: Catalog) -> RoleSpec | None:
+    """The catalog's coordinator when it serves the kind and may call modules; else None (the module keeps
+    its single agent and its callees stay out of its prompt)."""
+    role = catalog.roles.get(COORDINATOR_ROLE)
+    if role is None or kind not in role.kinds or MODULE_TOOLS not in role.tools:
+        return None
+    return role
+
+
 def choose_framework(role: RoleSpec) -> Framework:
     return "langgraph" if "langgraph" in role.frameworks or not role.frameworks else role.frameworks[0]
 

@@ -7,9 +7,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from agentforge.artifacts import Plan
+from agentforge.artifacts import ModulePlan, Plan
 from agentforge.catalog import Catalog, load_catalog
 from agentforge.errors import CatalogError, PlanError
+from agentforge.plan.rules import MODULE_TOOLS
 
 
 class _Dumper(yaml.SafeDumper):
@@ -50,6 +51,7 @@ def plan_from_yaml(text: str, *, catalog: Catalog | None = None) -> Plan:
     except ValidationError as exc:
         raise PlanError(f"the plan does not fit the Plan schema: {exc}") from exc
     catalog = catalog or load_catalog()
+    planned = {module.module_id for module in plan.modules}
     for module in plan.modules:
         try:
             catalog.kind(module.kind)
@@ -58,6 +60,18 @@ def plan_from_yaml(text: str, *, catalog: Catalog | None = None) -> Plan:
                 catalog.role_serving(module.reviewer, module.kind, module.framework)
                 if module.framework != "langgraph":
                     raise CatalogError(f"a writer → reviewer team runs on langgraph, not {module.framework!r}")
+            _check_tools(module, planned, catalog)
         except CatalogError as exc:
             raise PlanError(f"{module.module_id}: {exc}") from exc
     return plan
+
+
+def _check_tools(module: ModulePlan, planned: set[str], catalog: Catalog) -> None:
+    """A coordinator's tools are other modules of the plan, and its role may call modules."""
+    if not module.tools:
+        return
+    if MODULE_TOOLS not in catalog.role(module.agent_role).tools:
+        raise CatalogError(f"role {module.agent_role!r} cannot call modules (its tools lack {MODULE_TOOLS!r})")
+    unknown = [tool for tool in module.tools if tool not in planned or tool == module.module_id]
+    if unknown:
+        raise CatalogError(f"tools must be other modules of this plan; not: {', '.join(unknown)}")

@@ -18,6 +18,7 @@ from agentforge.artifacts import (
     Route,
     RouteTaken,
     Rung,
+    ToolCall,
     Trace,
 )
 from agentforge.catalog import Catalog, load_catalog
@@ -34,6 +35,7 @@ from agentforge.runtime.metrics import RuntimeMetrics
 from agentforge.runtime.prompts import fit_examples, render_messages
 from agentforge.runtime.retrieval import ExampleIndex, Exclusion, Retriever
 from agentforge.runtime.targets import BACKEND_PREFIX, STATIC, Step, route_steps
+from agentforge.runtime.tools import call_tools
 from agentforge.runtime.trace_writer import TraceWriter
 from agentforge.runtime.validation import check_correction, schema_errors
 from agentforge.store import Store
@@ -202,6 +204,7 @@ class Engine:
         adapter: str | None,
         model: Model,
         examples: list[Example],
+        tool_calls: list[ToolCall],
     ) -> tuple[Any, ResponseTotals]:
         """The output of the agent the plan's framework runs, checked against the module's contract."""
         kind = self.catalog.kind(plan.kind)
@@ -210,7 +213,7 @@ class Engine:
             kind=kind,
             role=role,
             spec=spec,
-            messages=render_messages(kind, role, spec, inputs, examples),
+            messages=render_messages(kind, role, spec, inputs, examples, tool_calls=tool_calls),
             model=model,
             adapter=adapter,
             max_retries=plan.policy.max_retries,
@@ -245,6 +248,13 @@ class Engine:
         if exclude is None:
             exclude = Exclusion() if record else Exclusion.evaluation()
         started = time.perf_counter()
+        tool_calls: list[ToolCall] = []
+        if plan.tools:
+
+            async def invoke_tool(tool_id: str, tool_inputs: dict[str, Any]) -> Trace:
+                return await self.invoke(tool_id, tool_inputs, request_id=request_id, record=record)
+
+            tool_calls = await call_tools(spec, plan.tools, inputs, self.model, self.spec, invoke_tool)
         errors: list[str] = []
         trace: Trace | None = None
         for step in steps:
@@ -253,7 +263,7 @@ class Engine:
             try:
                 model = self._model_for(step)
                 examples = self._examples_for(spec, plan, inputs, step.examples, exclude)
-                output, totals = await self._ask(spec, plan, inputs, step.adapter, model, examples)
+                output, totals = await self._ask(spec, plan, inputs, step.adapter, model, examples, tool_calls)
             except (ModelError, OutputValidationError, NotFoundError, TimeoutError) as exc:
                 errors.append(f"{step.target}{'+examples' if step.examples else ''}: {str(exc) or type(exc).__name__}")
                 continue
@@ -272,6 +282,7 @@ class Engine:
                 completion_tokens=totals.completion_tokens,
                 retries=totals.retries,
                 error="; ".join(errors) or None,
+                tool_calls=tool_calls,
             )
             break
         if trace is None:
@@ -285,6 +296,7 @@ class Engine:
                 route=RouteTaken(model=STATIC, rung=Rung.STATIC),
                 fallback_used=True,
                 error="; ".join(errors) or None,
+                tool_calls=tool_calls,
             )
         trace.latency_ms = (time.perf_counter() - started) * 1000
         if record:

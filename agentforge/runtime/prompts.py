@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from agentforge.artifacts import Example, JsonSchema, ModuleSpec
+from agentforge.artifacts import Example, JsonSchema, ModuleSpec, ToolCall
 from agentforge.catalog import KindSpec, RoleSpec
 from agentforge.llm.base import Message
 
@@ -79,8 +79,10 @@ def render_messages(
     *,
     example_chars: int = EXAMPLE_CHARS,
     examples_chars: int = EXAMPLES_CHARS,
+    tool_calls: Sequence[ToolCall] = (),
 ) -> list[Message]:
-    """System turn, then each example as a past user turn with its corrected answer, then the call itself.
+    """System turn, then each example as a past user turn with its corrected answer, then the call itself,
+    followed by a coordinator's tool answers (`render_tool_calls`).
 
     Examples come most similar first and are shown in reverse, the most similar next to the call, each in the
     module's own user template and answer format (`render_target`), so the model's output rules are unchanged.
@@ -98,8 +100,18 @@ def render_messages(
         asked = _render_user(kind, spec, _trim(render_inputs(example.input), example_chars))
         answer = render_target(kind, spec, example.target)
         shown[:0] = [Message(role="user", content=asked), Message(role="assistant", content=answer)]
-    user = _render_user(kind, spec, render_inputs(inputs))
+    user = _render_user(kind, spec, render_inputs(inputs)) + render_tool_calls(tool_calls)
     return [Message(role="system", content=system.strip()), *shown, Message(role="user", content=user)]
+
+
+def render_tool_calls(tool_calls: Sequence[ToolCall]) -> str:
+    """The answers of the modules a coordinator called, as a section after its call ('' when there are none;
+    a call that failed is left out, so the prompt only ever states answers that were given)."""
+    answered = [call for call in tool_calls if call.error is None]
+    if not answered:
+        return ""
+    lines = (f"- {call.name}: {_trim(_render_value(call.output), EXAMPLE_CHARS)}" for call in answered)
+    return "\n\nAnswers of the modules this one uses:\n" + "\n".join(lines)
 
 
 def _render_user(kind: KindSpec, spec: ModuleSpec, rendered_inputs: str) -> str:

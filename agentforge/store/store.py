@@ -288,6 +288,7 @@ class Store:
                     target=feedback.value,
                     route=trace.route,
                     feedback=feedback.kind,
+                    tool_calls=trace.tool_calls,
                 )
             )
         for example in examples:

@@ -119,7 +119,7 @@ def test_build_writes_the_app_and_its_manifest(repo: Path, tmp_path: Path, specs
     assert load_manifest(out) == manifest
     assert plan_from_yaml((out / PLAN_FILE).read_text()).modules == plan.modules
     assert (out / MERMAID_FILE).read_text() == manifest.plan.mermaid
-    assert "m2 --> m0" in manifest.plan.mermaid
+    assert "m2 -->|tool| m0" in manifest.plan.mermaid  # draft_reply calls classify_intent: its coordinator's tool
     copied = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert copied == sorted([MANIFEST_FILE, PLAN_FILE, MERMAID_FILE, "README.md", PATH, "support_desk/__init__.py"])
     built = (out / PATH).read_bytes()

@@ -10,7 +10,7 @@ from agentforge.plan import build_plan_graph, make_plan, plan_mermaid
 
 from .conftest import SpecFactory
 
-NODES = ["classify_kinds", "assign_roles", "assign_routes", "set_policies", "review", "emit"]
+NODES = ["classify_kinds", "assign_roles", "assign_routes", "compose_workflows", "set_policies", "review", "emit"]
 
 
 def three_modules(spec: SpecFactory) -> list[ModuleSpec]:
@@ -41,8 +41,9 @@ def test_plan_records_root_model_and_decisions(spec: SpecFactory) -> None:
     assert [(m.module_id, m.kind, m.agent_role) for m in plan.modules] == [
         ("app.py::classify_intent", "classify", "classifier"),
         ("app.py::extract_details", "extract", "extractor"),
-        ("app.py::Desk.draft_reply", "generate", "writer"),
+        ("app.py::Desk.draft_reply", "generate", "coordinator"),
     ]
+    assert plan.modules[2].tools == ["app.py::classify_intent", "app.py::extract_details"]  # not the unplanned one
     assert plan.mermaid == plan_mermaid(plan, three_modules(spec))
 
 
@@ -52,9 +53,9 @@ def test_mermaid_for_three_modules(spec: SpecFactory) -> None:
         "flowchart LR\n"
         '    m0["classify_intent<br/>classify / classifier"]\n'
         '    m1["extract_details<br/>extract / extractor"]\n'
-        '    m2["Desk.draft_reply<br/>generate / writer"]\n'
-        "    m2 --> m0\n"
-        "    m2 --> m1\n"
+        '    m2["Desk.draft_reply<br/>generate / coordinator"]\n'
+        "    m2 -->|tool| m0\n"
+        "    m2 -->|tool| m1\n"
     )
 
 

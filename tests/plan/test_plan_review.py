@@ -24,7 +24,7 @@ from agentforge.scan import scan_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 DESK = ROOT / "sample_apps" / "support_desk"
-NODES = ["classify_kinds", "assign_roles", "assign_routes", "set_policies", "review", "emit"]
+NODES = ["classify_kinds", "assign_roles", "assign_routes", "compose_workflows", "set_policies", "review", "emit"]
 
 
 @pytest.fixture(scope="module")
@@ -181,8 +181,9 @@ def test_plan_review_on_the_command_line(tmp_path: Path, monkeypatch: pytest.Mon
 
     typed = runner.invoke(app, [*base, "--review"], input="classify_intent colour=red\nclassify_intent exclude\n\n")
     assert typed.exit_code == 0, typed.output
-    assert "planned (checkpointed): classify_kinds → assign_roles → assign_routes → set_policies" in "".join(
-        typed.output.split("\n")
+    assert (
+        "planned (checkpointed): classify_kinds → assign_roles → assign_routes → compose_workflows → set_policies"
+        in "".join(typed.output.split("\n"))
     )
     assert "cannot read 'colour=red'" in typed.output
     plan = plan_from_yaml(out.read_text())

@@ -15,8 +15,8 @@ from .conftest import SpecFactory
 @pytest.fixture
 def plan_yaml(spec: SpecFactory) -> str:
     specs = [
-        spec("classify_intent", {"type": "string", "enum": ["a", "b"]}, calls=["app.py::draft_reply"]),
-        spec("draft_reply", {"type": "string"}, intent="Draft a reply.\nBe kind."),
+        spec("classify_intent", {"type": "string", "enum": ["a", "b"]}),
+        spec("draft_reply", {"type": "string"}, intent="Draft a reply.\nBe kind.", calls=["app.py::classify_intent"]),
     ]
     return plan_to_yaml(make_plan(specs, root="/repo", base_model="m"))
 
@@ -25,6 +25,7 @@ def test_round_trip(plan_yaml: str) -> None:
     plan = plan_from_yaml(plan_yaml)
     assert plan_to_yaml(plan) == plan_yaml
     assert plan.modules[0].kind == "classify"
+    assert (plan.modules[1].agent_role, plan.modules[1].tools) == ("coordinator", ["app.py::classify_intent"])
 
 
 def test_multi_line_text_is_written_as_a_block(plan_yaml: str) -> None:
