@@ -185,6 +185,14 @@ class Plan(Artifact):
         return next((m for m in self.modules if m.module_id == module_id), None)
 
 
+class CatalogEntries(Artifact):
+    """A workspace's own catalog entries (its `modules/` and `agents/` YAML, by name), which add to the built-in
+    catalog or override its entries; checked when a catalog is made of them (`agentforge.catalog`)."""
+
+    kinds: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    roles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
 class Manifest(Artifact):
     """`agentforge.yaml`: everything `serve` needs to run a built app."""
 
@@ -193,6 +201,8 @@ class Manifest(Artifact):
     workspace_id: str = DEFAULT_WORKSPACE
     specs: list[ModuleSpec]
     plan: Plan
+    catalog: CatalogEntries = Field(default_factory=CatalogEntries)
+    """The workspace catalog entries the plan was made with; the runtime and the trainer use them too."""
     built_at: datetime = Field(default_factory=utcnow)
 
 

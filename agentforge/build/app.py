@@ -21,6 +21,7 @@ from agentforge.build.manifest import MANIFEST_FILE, write_manifest
 from agentforge.build.rewrite import rewrite_python
 from agentforge.build.rewrite_script import flavor_of, import_specifier, parse_script, rewrite_script
 from agentforge.build.script_client import Flavor, render_client
+from agentforge.catalog import Catalog, load_catalog
 from agentforge.errors import BuildError
 from agentforge.plan import plan_mermaid, plan_to_yaml
 
@@ -156,10 +157,12 @@ def build_app(
     *,
     app_name: str | None = None,
     workspace_id: str = DEFAULT_WORKSPACE,
+    catalog: Catalog | None = None,
 ) -> Manifest:
     """Copy `root` to `out` with every stub rewritten to call the runtime (Python through
     `agentforge.runtime.client`, JS/TS through a generated `agentforge_client` module), and write
-    `agentforge.yaml` (the manifest), `agentforge.plan.yaml` and `agentforge.plan.mmd` beside it."""
+    `agentforge.yaml` (the manifest), `agentforge.plan.yaml` and `agentforge.plan.mmd` beside it. The catalog
+    the plan was made with travels in the manifest as its workspace entries, for the runtime and the trainer."""
     root, out = root.resolve(), out.resolve()
     _check_folders(root, out)
     specs = [spec for spec in specs if spec.id not in plan.excluded]
@@ -172,6 +175,7 @@ def build_app(
         workspace_id=workspace_id,
         specs=list(specs),
         plan=plan,
+        catalog=(catalog or load_catalog()).workspace_entries(),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".building", dir=out.parent))

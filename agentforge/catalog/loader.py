@@ -10,7 +10,7 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agentforge.artifacts import Framework
+from agentforge.artifacts import CatalogEntries, Framework
 from agentforge.errors import CatalogError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +73,13 @@ class Catalog(BaseModel):
     role_files: dict[str, Path] = Field(default_factory=dict)
     """The YAML file each role was read from."""
 
+    def workspace_entries(self) -> CatalogEntries:
+        """The entries read from outside the built-in folders (a workspace's additions and overrides)."""
+        return CatalogEntries(
+            kinds={n: k.model_dump(mode="json") for n, k in self.kinds.items() if not _builtin(self.kind_files.get(n))},
+            roles={n: r.model_dump(mode="json") for n, r in self.roles.items() if not _builtin(self.role_files.get(n))},
+        )
+
     def kind(self, name: str) -> KindSpec:
         try:
             return self.kinds[name]
@@ -106,13 +113,9 @@ def _load_dir(folder: Path, model: type[M]) -> dict[str, tuple[M, Path]]:
     for path in sorted(folder.glob("*.yaml")):
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            item = model.model_validate(data)
-        except (yaml.YAMLError, ValidationError) as exc:
+        except yaml.YAMLError as exc:
             raise CatalogError(f"{path}: invalid {model.__name__}: {exc}") from exc
-        name = getattr(item, "name", path.stem)
-        if name != path.stem:
-            raise CatalogError(f"{path}: name {name!r} must match the file name {path.stem!r}")
-        items[name] = (item, path)
+        items[path.stem] = (_entry(model, data, path.stem, path), path)
     return items
 
 
@@ -127,6 +130,10 @@ def load_catalog(extra_dirs: Sequence[Path] = ()) -> Catalog:
     return _load_cached(dirs)
 
 
+def _builtin(path: Path | None) -> bool:
+    return path is not None and path.parent in (REPO_ROOT / "modules", REPO_ROOT / "agents")
+
+
 @lru_cache(maxsize=8)
 def _load_cached(extra_dirs: tuple[Path, ...]) -> Catalog:
     kinds: dict[str, tuple[KindSpec, Path]] = {}
@@ -134,6 +141,10 @@ def _load_cached(extra_dirs: tuple[Path, ...]) -> Catalog:
     for base in (REPO_ROOT, *extra_dirs):
         kinds.update(_load_dir(base / "modules", KindSpec))
         roles.update(_load_dir(base / "agents", RoleSpec))
+    return _assemble(kinds, roles)
+
+
+def _assemble(kinds: dict[str, tuple[KindSpec, Path]], roles: dict[str, tuple[RoleSpec, Path]]) -> Catalog:
     if not kinds or not roles:
         raise CatalogError(f"no module kinds or agent roles found under {REPO_ROOT}")
     for role, path in roles.values():
@@ -146,3 +157,30 @@ def _load_cached(extra_dirs: tuple[Path, ...]) -> Catalog:
         kind_files={name: path for name, (_, path) in kinds.items()},
         role_files={name: path for name, (_, path) in roles.items()},
     )
+
+
+def catalog_with(entries: CatalogEntries, source: str = "workspace") -> Catalog:
+    """The built-in catalog plus a workspace's entries as a manifest or the store keeps them (checked like
+    files; `source` names where they came from in errors and in `kind_files`/`role_files`)."""
+    if not entries.kinds and not entries.roles:
+        return load_catalog()
+    base = load_catalog()
+    kinds = {n: (k, base.kind_files[n]) for n, k in base.kinds.items()}
+    roles = {n: (r, base.role_files[n]) for n, r in base.roles.items()}
+    for name, data in entries.kinds.items():
+        path = Path(source, "modules", f"{name}.yaml")
+        kinds[name] = (_entry(KindSpec, data, name, path), path)
+    for name, data in entries.roles.items():
+        path = Path(source, "agents", f"{name}.yaml")
+        roles[name] = (_entry(RoleSpec, data, name, path), path)
+    return _assemble(kinds, roles)
+
+
+def _entry(model: type[M], data: object, name: str, path: Path) -> M:
+    try:
+        item = model.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogError(f"{path}: invalid {model.__name__}: {exc}") from exc
+    if getattr(item, "name", name) != name:
+        raise CatalogError(f"{path}: name {getattr(item, 'name', '')!r} must match the file name {name!r}")
+    return item

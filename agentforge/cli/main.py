@@ -12,7 +12,7 @@ from rich.console import Console
 
 from agentforge.artifacts import ModuleSpec
 from agentforge.cli.adapters import adapters_app
-from agentforge.cli.catalog import catalog_app
+from agentforge.cli.catalog import CatalogOpt, catalog_app
 from agentforge.cli.dynamize import dynamize
 from agentforge.cli.jobs import jobs_app, worker
 from agentforge.cli.model_commands import models_app
@@ -119,12 +119,14 @@ def plan(
     show_mermaid: Annotated[
         bool, typer.Option("--mermaid", help="Also print the plan's Mermaid graph (modules, calls, tools).")
     ] = False,
+    catalog: CatalogOpt = None,
 ) -> None:
     """Scan, then plan each module: kind, agent role or team, coordinator tools, route, policies. Writes YAML and
     a Mermaid graph.
 
     With --review the planner stops before writing and shows its proposal; edits come from --edit, or are typed
     one per line (an empty line accepts). A review killed while it waits resumes from its checkpoint."""
+    from agentforge.catalog import load_catalog
     from agentforge.cli.models import load_model
     from agentforge.cli.review import review_plan
     from agentforge.plan import make_plan, plan_to_yaml
@@ -132,6 +134,7 @@ def plan(
     if (edit or accept) and not review:
         raise _fail(AgentforgeError("--edit and --accept go with --review"))
     try:
+        kinds_and_roles = load_catalog(catalog or ())
         result = scan_path(path, no_cache=no_cache)
         chooser = load_model(model, console) if ask_model else None
         if review:
@@ -145,9 +148,12 @@ def plan(
                 console=console,
                 model=chooser,
                 teams=teams,
+                catalog=kinds_and_roles,
             )
         else:
-            the_plan = make_plan(result.modules, root=str(path), base_model=model, model=chooser, teams=teams)
+            the_plan = make_plan(
+                result.modules, root=str(path), base_model=model, model=chooser, teams=teams, catalog=kinds_and_roles
+            )
     except AgentforgeError as exc:
         raise _fail(exc) from exc
     output.write_text(plan_to_yaml(the_plan), encoding="utf-8")
@@ -169,17 +175,23 @@ def build(
     no_cache: NoCacheOpt = False,
     ask_model: AskModelOpt = False,
     teams: TeamsOpt = False,
+    catalog: CatalogOpt = None,
 ) -> None:
-    """Scan, plan and write the dynamic app to OUT; the original repo is never modified."""
+    """Scan, plan and write the dynamic app to OUT; the original repo is never modified. A workspace catalog
+    (--catalog) is planned with and travels in the app's manifest, so serving and training use it too."""
     from agentforge.build import build_app
+    from agentforge.catalog import load_catalog
     from agentforge.cli.models import load_model
     from agentforge.plan import make_plan
 
     try:
+        kinds_and_roles = load_catalog(catalog or ())
         result = scan_path(path, no_cache=no_cache)
         chooser = load_model(model, console) if ask_model else None
-        the_plan = make_plan(result.modules, root=str(path), base_model=model, model=chooser, teams=teams)
-        manifest = build_app(path, result.modules, the_plan, out)
+        the_plan = make_plan(
+            result.modules, root=str(path), base_model=model, model=chooser, teams=teams, catalog=kinds_and_roles
+        )
+        manifest = build_app(path, result.modules, the_plan, out, catalog=kinds_and_roles)
     except AgentforgeError as exc:
         raise _fail(exc) from exc
     console.print(f"built {manifest.app_name} with {len(manifest.specs)} dynamic modules into {out}")

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agentforge.artifacts import ModuleSpec, Plan
+from agentforge.catalog import Catalog
 from agentforge.cli.render import agents_text
 from agentforge.errors import PlanError
 from agentforge.llm.base import Model
@@ -53,12 +54,13 @@ def review_plan(
     console: Console,
     model: Model | None = None,
     teams: bool = False,
+    catalog: Catalog | None = None,
 ) -> Plan:
     """Plan with a review stop: edits from `--edit`, none with `--accept`, else asked for on standard input.
 
     A review left waiting (the process killed at the prompt, say) is picked up by the next run on the same
     specs, from its checkpoint."""
-    with PlanCheckpoints.open(checkpoints) as store:
+    with PlanCheckpoints.open(checkpoints, catalog=catalog) as store:
         run = store.run(specs, root=root, base_model=base_model, model=model, teams=teams)
         proposal = run.start()
         if proposal is None:

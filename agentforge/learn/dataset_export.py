@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from agentforge.artifacts import Example
-from agentforge.catalog import Catalog, load_catalog
+from agentforge.catalog import Catalog, catalog_with
 from agentforge.errors import NotFoundError
 from agentforge.learn.dataset import (
     AlpacaRecord,
@@ -85,7 +85,7 @@ def export_dataset(
     module_id = _module_id(store, workspace_id, module_ref)
     spec = store.get_spec(workspace_id, module_id)
     plan = store.get_module_plan(workspace_id, module_id)
-    catalog = catalog or load_catalog()
+    catalog = catalog or catalog_with(store.workspace_catalog(workspace_id), source=f"workspace {workspace_id}")
     kind, role = catalog.kind(plan.kind), catalog.role(plan.agent_role)
     found = store.list_examples(workspace_id, module_id)
     kept, counts = dedupe_counted(found)

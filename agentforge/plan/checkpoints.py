@@ -59,8 +59,14 @@ SERDE = JsonPlusSerializer(
 """Checkpoints hold the planner's own types; only these are read back (LangGraph refuses unknown ones)."""
 
 
-def thread_id(specs: Sequence[ModuleSpec], root: str, base_model: str, *, teams: bool = False) -> str:
+def thread_id(
+    specs: Sequence[ModuleSpec], root: str, base_model: str, *, teams: bool = False, catalog: Catalog | None = None
+) -> str:
+    """Names the run by what is planned and with what, so a changed repo or catalog starts a new review."""
     digest = hashlib.sha256(f"{root}\0{base_model}\0{'teams' if teams else ''}".encode())
+    entries = catalog.workspace_entries() if catalog is not None else None
+    if entries is not None and (entries.kinds or entries.roles):
+        digest.update(entries.model_dump_json().encode())
     for spec in sorted(specs, key=lambda s: s.id):
         digest.update(f"\0{spec.id}\0{spec.source_hash}".encode())
     return f"plan-{digest.hexdigest()[:32]}"
@@ -76,7 +82,7 @@ class PlanRun:
         self._saver = saver
         self._input: PlanInput = {"root": root, "specs": list(specs)}
         self._context = context
-        self.thread_id = thread_id(specs, root, context.base_model, teams=context.teams)
+        self.thread_id = thread_id(specs, root, context.base_model, teams=context.teams, catalog=context.catalog)
         self._config: Any = {"configurable": {"thread_id": self.thread_id}}
 
     def start(self) -> list[ModuleProposal] | None:

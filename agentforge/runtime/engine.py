@@ -21,7 +21,7 @@ from agentforge.artifacts import (
     ToolCall,
     Trace,
 )
-from agentforge.catalog import Catalog, load_catalog
+from agentforge.catalog import Catalog, catalog_with
 from agentforge.errors import (
     InvalidInputError,
     ModelError,
@@ -80,7 +80,8 @@ class Engine:
         self.backends = dict(backends or {})
         """Other back ends a route can fall back on, by name (route target `backend:NAME`)."""
         self.workspace_id = workspace_id
-        self.catalog = catalog or load_catalog()
+        self._given_catalog = catalog
+        self._catalog = catalog
         self.metrics = metrics or RuntimeMetrics()
         self._traces = TraceWriter(store, on_error=self.metrics.trace_write_errors.inc)
         self._specs: list[ModuleSpec] = []
@@ -98,7 +99,18 @@ class Engine:
         if revision != self.store.revision or now - at > ROUTE_CACHE_S:
             self._specs = self.store.list_specs(self.workspace_id)
             self._plans = {}
+            self._catalog = self._given_catalog
             self._cached_at = (self.store.revision, now)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog given, else the built-in one with the workspace's own entries (`Manifest.catalog`), cached
+        like the plans."""
+        self._fresh()
+        if self._catalog is None:
+            entries = self.store.workspace_catalog(self.workspace_id)
+            self._catalog = catalog_with(entries, source=f"workspace {self.workspace_id}")
+        return self._catalog
 
     def plan(self, module_id: str) -> ModulePlan:
         """The module's plan with its current route (cached, see ROUTE_CACHE_S)."""

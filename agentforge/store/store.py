@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agentforge.artifacts import (
     AdapterVersion,
+    CatalogEntries,
     Correction,
     Example,
     FeedbackKind,
@@ -36,6 +37,7 @@ from agentforge.store import rows
 from agentforge.store.engine import WRITE, create_store_engine, migrate, parse_url, safe_url
 from agentforge.store.tables import (
     AdapterRow,
+    AppRow,
     CorrectionRow,
     ModulePlanRow,
     RouteRow,
@@ -156,6 +158,17 @@ class Store:
                 session.merge(rows.plan_row(ws, app, plan, now))
             session.flush()  # plan rows first: the routes' foreign key points at them
             session.add_all(rows.route_row(ws, p.module_id, p.route) for p in plans if p.module_id not in routed)
+
+    def workspace_catalog(self, workspace_id: str) -> CatalogEntries:
+        """The catalog entries of the workspace's apps (`Manifest.catalog`), the latest built winning by name."""
+        stmt = select(AppRow.data).where(AppRow.workspace_id == workspace_id).order_by(AppRow.built_at)
+        merged = CatalogEntries()
+        with self._tx() as session:
+            for data in session.scalars(stmt):
+                entries = CatalogEntries.model_validate(data.get("catalog") or {})
+                merged.kinds.update(entries.kinds)
+                merged.roles.update(entries.roles)
+        return merged
 
     def get_spec(self, workspace_id: str, module_id: str) -> ModuleSpec:
         with self._tx() as session:
