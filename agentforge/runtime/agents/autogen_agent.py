@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agentforge.errors import ConfigError, OutputValidationError
-from agentforge.runtime.agents.task import AgentTask, output_model
+from agentforge.runtime.agents.task import AgentTask, output_model, retry_attempts
 
 JSON_REPLY = '\nReply with one JSON object whose "value" is your answer.'
 """The agent's output type is the contract wrapped in an object; the kind's own prompt asks for the bare answer."""
@@ -37,8 +37,8 @@ async def run_autogen_agent(task: AgentTask) -> Any:
     with a fresh agent, up to `max_retries` times."""
     agent_cls, client_cls = _load()
     contract = output_model(task.spec)
-    errors: list[str] = []
-    for attempt in range(task.max_retries + 1):
+
+    async def attempt(number: int) -> Any:
         client = client_cls(task.model, adapter=task.adapter, max_new_tokens=task.answer_tokens)
         agent = agent_cls(
             name=re.sub(r"\W", "_", task.role.name) or "agent",
@@ -49,17 +49,14 @@ async def run_autogen_agent(task: AgentTask) -> Any:
         try:
             result = await asyncio.wait_for(agent.run(task=task.task_text() + JSON_REPLY), timeout=task.timeout_s)
         except ValidationError as exc:
-            errors.append(f"the agent's answer does not fit the contract: {exc.errors()[0]['msg']}")
-            continue
+            message = f"the agent's answer does not fit the contract: {exc.errors()[0]['msg']}"
+            raise OutputValidationError(message) from exc
         finally:
             usage = client.total_usage()
-            task.totals.count(task.model.name, usage.prompt_tokens, usage.completion_tokens, retry=attempt > 0)
+            task.totals.count(task.model.name, usage.prompt_tokens, usage.completion_tokens, retry=number > 0)
         content = result.messages[-1].content
         if not isinstance(content, contract):
-            errors.append(f"the agent answered {type(content).__name__}, not the module's output")
-            continue
-        try:
-            return task.check_value(content.value)
-        except OutputValidationError as exc:
-            errors.append(str(exc))
-    raise OutputValidationError(f"AutoGen: every attempt failed: {'; '.join(errors)}")
+            raise OutputValidationError(f"the agent answered {type(content).__name__}, not the module's output")
+        return content.value
+
+    return await retry_attempts(task, "AutoGen", attempt)

@@ -11,7 +11,7 @@ from typing import Any
 
 from agentforge.errors import ConfigError, ModelError, OutputValidationError
 from agentforge.llm.base import ModelResponse
-from agentforge.runtime.agents.task import AgentTask, output_model
+from agentforge.runtime.agents.task import AgentTask, output_model, retry_attempts
 
 
 def _load() -> tuple[Any, Any, Any, Any]:
@@ -33,11 +33,10 @@ async def run_crew_agent(task: AgentTask) -> Any:
     an error inside CrewAI) is retried with a fresh crew, up to `max_retries` times."""
     agent_cls, crew_cls, task_cls, llm_cls = _load()
     contract = output_model(task.spec)
-    errors: list[str] = []
-    for attempt in range(task.max_retries + 1):
 
-        def counted(response: ModelResponse, retry: bool = attempt > 0) -> None:
-            task.totals.add(response, retry=retry)
+    async def attempt(number: int) -> Any:
+        def counted(response: ModelResponse) -> None:
+            task.totals.add(response, retry=number > 0)
 
         llm = llm_cls(
             model=task.model.name,
@@ -69,13 +68,9 @@ async def run_crew_agent(task: AgentTask) -> Any:
         except (TimeoutError, ModelError):
             raise
         except Exception as exc:  # CrewAI's own errors (a parse failure, a bad conversion): try again
-            errors.append(f"CrewAI: {type(exc).__name__}: {exc}")
-            continue
+            raise OutputValidationError(f"CrewAI: {type(exc).__name__}: {exc}") from exc
         if result.pydantic is None:
-            errors.append(f"the crew's answer does not fit the contract: {str(result.raw)[:200]!r}")
-            continue
-        try:
-            return task.check_value(result.pydantic.value)
-        except OutputValidationError as exc:
-            errors.append(str(exc))
-    raise OutputValidationError(f"CrewAI: every attempt failed: {'; '.join(errors)}")
+            raise OutputValidationError(f"the crew's answer does not fit the contract: {str(result.raw)[:200]!r}")
+        return result.pydantic.value
+
+    return await retry_attempts(task, "CrewAI", attempt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, create_model, model_validator
 
 from agentforge.artifacts import JsonSchema, ModuleSpec
 from agentforge.catalog import KindSpec, RoleSpec
+from agentforge.errors import OutputValidationError
 from agentforge.llm.base import Message, Model, ModelRequest, ModelResponse
 from agentforge.runtime.prompts import output_labels, render_target
 from agentforge.runtime.validation import parse_output, schema_errors
@@ -98,6 +100,20 @@ class AgentTask:
         if not shots:
             return call.content
         return "Examples of correct answers:\n\n" + "\n\n".join(shots) + "\n\nNow answer this one.\n" + call.content
+
+
+async def retry_attempts(task: AgentTask, framework: str, attempt: Callable[[int], Awaitable[Any]]) -> Any:
+    """The first value an attempt gives that fits the contract, over `max_retries + 1` attempts (numbered from 0).
+
+    An attempt raises `OutputValidationError` when its framework gave no usable answer; every reason is kept for
+    the error raised when no attempt succeeds. Other errors (a timeout, the model failing) end the call."""
+    errors: list[str] = []
+    for number in range(task.max_retries + 1):
+        try:
+            return task.check_value(await attempt(number))
+        except OutputValidationError as exc:
+            errors.append(str(exc))
+    raise OutputValidationError(f"{framework}: every attempt failed: {'; '.join(errors)}")
 
 
 class ContractOutput(BaseModel):
