@@ -72,3 +72,18 @@ def test_plan_files_refuse_tools_that_are_not_modules_of_the_plan_or_a_role_that
         plan_from_yaml(text.replace(f"- {TOOLS[1]}", "- helpdesk/ai.py::nope"))
     with pytest.raises(PlanError, match="role 'writer' cannot call modules"):
         plan_from_yaml(text.replace("agent_role: coordinator", "agent_role: writer"))
+
+
+def test_plan_mermaid_prints_the_graph_with_the_coordinators_tools(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from agentforge.cli.main import app
+
+    env = {"AGENTFORGE_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    result = CliRunner().invoke(app, ["plan", str(APP), "-o", str(tmp_path / "plan.yaml"), "--mermaid"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "coordinator (uses classify_intent, extract_details)" in result.output
+    assert (
+        '    m2["draft_reply<br/>generate / coordinator"]\n    m2 -->|tool| m0\n    m2 -->|tool| m1\n' in result.output
+    )
+    assert (tmp_path / "plan.mmd").read_text() in result.output
