@@ -67,6 +67,10 @@ class InvalidInputError(AgentforgeError):
     """Inputs to a module call that do not fit its input schema."""
 
 
+class ArchiveError(AgentforgeError):
+    """An uploaded archive refused: unsafe entries, over a limit, or damaged."""
+
+
 class ConfigError(AgentforgeError):
     """Settings that cannot work together (a back end, a URL, a key variable)."""
 

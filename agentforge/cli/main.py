@@ -17,7 +17,7 @@ from agentforge.cli.dynamize import dynamize
 from agentforge.cli.jobs import jobs_app, worker
 from agentforge.cli.model_commands import models_app
 from agentforge.cli.render import modules_table, plan_table, print_warnings
-from agentforge.cli.scanning import NoCacheOpt, scan_path
+from agentforge.cli.scanning import NoCacheOpt, archive_stem, repo_folder, scan_path
 from agentforge.errors import AgentforgeError, NotFoundError
 from agentforge.learn.dataset import DatasetFormat, DatasetSplit
 
@@ -29,7 +29,9 @@ app = typer.Typer(
 )
 console = Console()
 
-RepoArg = Annotated[Path, typer.Argument(help="The prototype's folder.", exists=True, file_okay=False)]
+RepoArg = Annotated[
+    Path, typer.Argument(help="The prototype's folder, or a zip / tar.gz of it (unpacked safely).", exists=True)
+]
 AppArg = Annotated[Path, typer.Option("--app", help="A built app folder (holds agentforge.yaml).")]
 StoreOpt = Annotated[
     str | None, typer.Option("--store", help="Store URL (default: SQLite inside the app's .agentforge/).")
@@ -75,7 +77,8 @@ def scan(
     from agentforge.cli.sarif import to_sarif
 
     try:
-        result = scan_path(path, no_cache=no_cache)
+        with repo_folder(path) as root:
+            result = scan_path(root, no_cache=no_cache)
     except AgentforgeError as exc:
         raise _fail(exc) from exc
     if as_json or output_format is ScanFormat.JSON:
@@ -135,7 +138,8 @@ def plan(
         raise _fail(AgentforgeError("--edit and --accept go with --review"))
     try:
         kinds_and_roles = load_catalog(catalog or ())
-        result = scan_path(path, no_cache=no_cache)
+        with repo_folder(path) as root:
+            result = scan_path(root, no_cache=no_cache)
         chooser = load_model(model, console) if ask_model else None
         if review:
             the_plan = review_plan(
@@ -186,12 +190,14 @@ def build(
 
     try:
         kinds_and_roles = load_catalog(catalog or ())
-        result = scan_path(path, no_cache=no_cache)
         chooser = load_model(model, console) if ask_model else None
-        the_plan = make_plan(
-            result.modules, root=str(path), base_model=model, model=chooser, teams=teams, catalog=kinds_and_roles
-        )
-        manifest = build_app(path, result.modules, the_plan, out, catalog=kinds_and_roles)
+        with repo_folder(path) as root:
+            result = scan_path(root, no_cache=no_cache)
+            the_plan = make_plan(
+                result.modules, root=str(path), base_model=model, model=chooser, teams=teams, catalog=kinds_and_roles
+            )
+            name = archive_stem(path) if path.is_file() else None
+            manifest = build_app(root, result.modules, the_plan, out, app_name=name, catalog=kinds_and_roles)
     except AgentforgeError as exc:
         raise _fail(exc) from exc
     console.print(f"built {manifest.app_name} with {len(manifest.specs)} dynamic modules into {out}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +19,31 @@ NoCacheOpt = Annotated[
         help="Read every file afresh instead of reusing the per-file scan results cached under AGENTFORGE_HOME.",
     ),
 ]
+
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+
+
+def archive_stem(path: Path) -> str:
+    """`repo` for `repo.zip`, `repo.tar.gz`, `repo.tgz`: the app's name when it is built from an archive."""
+    name = path.name
+    return next((name[: -len(s)] for s in ARCHIVE_SUFFIXES if name.lower().endswith(s)), path.stem)
+
+
+@contextmanager
+def repo_folder(path: Path) -> Iterator[Path]:
+    """The prototype's folder: `path` itself, or an archive of it (zip, tar, tar.gz) unpacked safely into a
+    temporary folder that is removed afterwards (`agentforge.api.archives`: nothing in it is trusted or run). An
+    archive holding one top folder (as a GitHub download does) yields that folder."""
+    if path.is_dir():
+        yield path
+        return
+    from agentforge.api.archives import unpack_archive
+
+    with tempfile.TemporaryDirectory(prefix="agentforge-upload-") as tmp:
+        root = unpack_archive(path, Path(tmp) / archive_stem(path)).root
+        entries = list(root.iterdir())
+        yield entries[0] if len(entries) == 1 and entries[0].is_dir() else root
 
 
 def scan_path(path: Path, *, no_cache: bool) -> ScanResult:
