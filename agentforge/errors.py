@@ -67,6 +67,10 @@ class InvalidInputError(AgentforgeError):
     """Inputs to a module call that do not fit its input schema."""
 
 
+class AuthError(AgentforgeError):
+    """A request without a valid, unrevoked API key for what it asks."""
+
+
 class ArchiveError(AgentforgeError):
     """An uploaded archive refused: unsafe entries, over a limit, or damaged."""
 

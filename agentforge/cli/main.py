@@ -15,6 +15,7 @@ from agentforge.cli.adapters import adapters_app
 from agentforge.cli.catalog import CatalogOpt, catalog_app
 from agentforge.cli.dynamize import dynamize
 from agentforge.cli.jobs import jobs_app, worker
+from agentforge.cli.keys import keys_app
 from agentforge.cli.model_commands import models_app
 from agentforge.cli.render import modules_table, plan_table, print_warnings
 from agentforge.cli.scanning import NoCacheOpt, archive_stem, repo_folder, scan_path
@@ -317,6 +318,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(keys_app, name="keys")
 
 
 @dataset_app.command("export")

@@ -228,3 +228,19 @@ class TrainingJobRow(Base):
     run_after: Mapped[datetime]
     cancel_requested: Mapped[bool] = mapped_column(server_default=false())
     error: Mapped[str | None]
+
+
+class ApiKeyRow(Base):
+    """A workspace's API key: its visible prefix and the hash of the whole key, never the key itself."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_workspace_id", "workspace_id"),)
+
+    key_id: Mapped[str] = mapped_column(primary_key=True)
+    """The visible prefix (`afk_` and 12 hex digits): what lists and logs show."""
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.workspace_id", ondelete="CASCADE"))
+    secret_hash: Mapped[str]
+    """sha256 of the whole key, hex."""
+    name: Mapped[str | None]
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
