@@ -33,12 +33,12 @@ def archive_stem(path: Path) -> str:
 @contextmanager
 def repo_folder(path: Path) -> Iterator[Path]:
     """The prototype's folder: `path` itself, or an archive of it (zip, tar, tar.gz) unpacked safely into a
-    temporary folder that is removed afterwards (`agentforge.api.archives`: nothing in it is trusted or run). An
+    temporary folder that is removed afterwards (`agentforge.scan.archives`: nothing in it is trusted or run). An
     archive holding one top folder (as a GitHub download does) yields that folder."""
     if path.is_dir():
         yield path
         return
-    from agentforge.api.archives import unpack_archive
+    from agentforge.scan.archives import unpack_archive
 
     with tempfile.TemporaryDirectory(prefix="agentforge-upload-") as tmp:
         root = unpack_archive(path, Path(tmp) / archive_stem(path)).root
