@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from agentforge.artifacts import Example
-from agentforge.catalog import Catalog, catalog_with
+from agentforge.catalog import Catalog
 from agentforge.errors import NotFoundError
 from agentforge.learn.dataset import (
     AlpacaRecord,
@@ -30,6 +30,7 @@ from agentforge.learn.dataset import (
     split_examples,
 )
 from agentforge.llm.base import Message
+from agentforge.runtime.engine import workspace_catalog
 from agentforge.runtime.prompts import render_messages, render_target
 from agentforge.store import Store
 
@@ -85,7 +86,7 @@ def export_dataset(
     module_id = _module_id(store, workspace_id, module_ref)
     spec = store.get_spec(workspace_id, module_id)
     plan = store.get_module_plan(workspace_id, module_id)
-    catalog = catalog or catalog_with(store.workspace_catalog(workspace_id), source=f"workspace {workspace_id}")
+    catalog = catalog or workspace_catalog(store, workspace_id)
     kind, role = catalog.kind(plan.kind), catalog.role(plan.agent_role)
     found = store.list_examples(workspace_id, module_id)
     kept, counts = dedupe_counted(found)

@@ -58,6 +58,11 @@ def pick_target(route: Route, request_id: str | None) -> str:
     return route.champion
 
 
+def workspace_catalog(store: Store, workspace_id: str) -> Catalog:
+    """The built-in catalog with the entries the workspace's apps were built with (`Manifest.catalog`)."""
+    return catalog_with(store.workspace_catalog(workspace_id), source=f"workspace {workspace_id}")
+
+
 class Engine:
     """One workspace's runtime: the store says what each module is and where it routes."""
 
@@ -108,8 +113,7 @@ class Engine:
         like the plans."""
         self._fresh()
         if self._catalog is None:
-            entries = self.store.workspace_catalog(self.workspace_id)
-            self._catalog = catalog_with(entries, source=f"workspace {self.workspace_id}")
+            self._catalog = workspace_catalog(self.store, self.workspace_id)
         return self._catalog
 
     def plan(self, module_id: str) -> ModulePlan:
