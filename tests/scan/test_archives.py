@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from agentforge.scan.archives import ArchiveLimits, unpack_archive
 from agentforge.errors import ArchiveError
+from agentforge.scan.archives import ArchiveLimits, unpack_archive
 
 SMALL = ArchiveLimits(max_entries=1_000, max_total_bytes=4 << 20, max_file_bytes=2 << 20, ratio_floor_bytes=1 << 20)
 
