@@ -75,6 +75,10 @@ class ArchiveError(AgentforgeError):
     """An uploaded archive refused: unsafe entries, over a limit, or damaged."""
 
 
+class TooLargeError(AgentforgeError):
+    """A request body over the server's limit."""
+
+
 class ConfigError(AgentforgeError):
     """Settings that cannot work together (a back end, a URL, a key variable)."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -13,24 +12,25 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentforge.errors import AgentforgeError, ConfigError
+from agentforge.cli.service import service_store_url
+from agentforge.errors import AgentforgeError
 from agentforge.store import Store
 from agentforge.store.keys import KeyStore
 
 keys_app = typer.Typer(help="A workspace's API keys: create (shown once), list, revoke.", no_args_is_help=True)
 console = Console()
 
-StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (default: $AGENTFORGE_STORE_URL).")]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option("--store", help="Store URL (default: $AGENTFORGE_STORE_URL, else the one `serve --workspaces` uses)."),
+]
 WorkspaceArg = Annotated[str, typer.Option("--workspace", help="The workspace the keys belong to.")]
 
 
 @contextmanager
 def _keys(store_url: str | None) -> Iterator[KeyStore]:
-    url = store_url or os.environ.get("AGENTFORGE_STORE_URL")
     try:
-        if not url:
-            raise ConfigError("give --store or set AGENTFORGE_STORE_URL (the server's store)")
-        with Store.open(url) as store:
+        with Store.open(service_store_url(store_url)) as store:
             yield KeyStore(store)
     except AgentforgeError as exc:
         console.print(f"[red]error:[/] {exc}")

@@ -19,7 +19,7 @@ from agentforge.cli.keys import keys_app
 from agentforge.cli.model_commands import models_app
 from agentforge.cli.render import modules_table, plan_table, print_warnings
 from agentforge.cli.scanning import NoCacheOpt, archive_stem, repo_folder, scan_path
-from agentforge.errors import AgentforgeError, NotFoundError
+from agentforge.errors import AgentforgeError, ConfigError, NotFoundError
 from agentforge.learn.dataset import DatasetFormat, DatasetSplit
 
 app = typer.Typer(
@@ -206,7 +206,24 @@ def build(
 
 @app.command()
 def serve(
-    app_dir: Annotated[Path, typer.Argument(help="A built app folder.", exists=True, file_okay=False)],
+    app_dir: Annotated[
+        Path | None, typer.Argument(help="A built app folder (not with --workspaces).", exists=True, file_okay=False)
+    ] = None,
+    workspaces: Annotated[
+        bool,
+        typer.Option(
+            "--workspaces",
+            help="Multi-tenant mode: every workspace's uploads, apps and runtime under /v1/workspaces/{ws}, behind "
+            "API keys; --store should be PostgreSQL ($AGENTFORGE_STORE_URL).",
+        ),
+    ] = False,
+    data: Annotated[
+        Path | None, typer.Option(help="With --workspaces: uploads and built apps (default: $AGENTFORGE_HOME/service).")
+    ] = None,
+    admin_key_env: Annotated[
+        str,
+        typer.Option(help="With --workspaces: the variable holding the admin key (workspaces, keys, /metrics)."),
+    ] = "AGENTFORGE_ADMIN_KEY",
     host: str = "127.0.0.1",
     port: int = 8765,
     store: StoreOpt = None,
@@ -238,7 +255,8 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Serve a built app's modules over HTTP (invoke, traces, corrections, /metrics, /health)."""
+    """Serve a built app's modules over HTTP (invoke, traces, corrections, /metrics, /health), or with
+    --workspaces every workspace's apps: upload an archive, get a dynamic app, call it, correct it."""
     import uvicorn
 
     from agentforge.api import create_app
@@ -247,6 +265,26 @@ def serve(
     from agentforge.runtime import Engine
     from agentforge.runtime.host import open_app
 
+    if workspaces:
+        from agentforge.cli.service import serve_workspaces
+
+        if app_dir is not None:
+            raise _fail(ConfigError("--workspaces serves uploaded apps; give no app folder"))
+        options = {"backend": backend, "backend_url": backend_url, "model": model, "api_key_env": api_key_env}
+        serve_workspaces(
+            console,
+            store=store,
+            data=data,
+            admin_key_env=admin_key_env,
+            host=host,
+            port=port,
+            models=options,
+            fallbacks=fallback_backend or [],
+            train_after=train_after,
+        )
+        return
+    if app_dir is None:
+        raise _fail(ConfigError("give a built app folder, or --workspaces"))
     try:
         opened = open_app(app_dir, store)
         chosen = open_model(console, backend=backend, backend_url=backend_url, model=model, api_key_env=api_key_env)

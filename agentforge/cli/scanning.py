@@ -38,12 +38,10 @@ def repo_folder(path: Path) -> Iterator[Path]:
     if path.is_dir():
         yield path
         return
-    from agentforge.scan.archives import unpack_archive
+    from agentforge.scan.archives import project_root, unpack_archive
 
     with tempfile.TemporaryDirectory(prefix="agentforge-upload-") as tmp:
-        root = unpack_archive(path, Path(tmp) / archive_stem(path)).root
-        entries = list(root.iterdir())
-        yield entries[0] if len(entries) == 1 and entries[0].is_dir() else root
+        yield project_root(unpack_archive(path, Path(tmp) / archive_stem(path)).root)
 
 
 def scan_path(path: Path, *, no_cache: bool) -> ScanResult:

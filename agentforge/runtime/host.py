@@ -44,10 +44,11 @@ def open_app(app_dir: Path, store_url: str | None = None) -> OpenApp:
 
 
 class BackgroundServer:
-    """uvicorn in a thread of this process, on a free loopback port unless one is given."""
+    """uvicorn in a thread of this process, on a free loopback port unless one is given; the app's lifespan
+    runs only when asked (a test often keeps using the engine after the server stops)."""
 
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, *, lifespan: bool = False) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on" if lifespan else "off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="agentforge-server", daemon=True)
         self.url = ""

@@ -231,3 +231,9 @@ def unpack_archive(archive: Path, dest: Path, limits: ArchiveLimits | None = Non
         except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, ValueError, NotImplementedError) as exc:
             raise ArchiveError(f"a damaged or unreadable archive: {exc}") from exc
     return Unpacked(root=dest, files=budget.files, bytes=budget.total)
+
+
+def project_root(folder: Path) -> Path:
+    """The prototype inside an unpacked archive: its one top folder when it has only that (a GitHub download)."""
+    entries = list(folder.iterdir())
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else folder

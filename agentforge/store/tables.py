@@ -244,3 +244,21 @@ class ApiKeyRow(Base):
     name: Mapped[str | None]
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class AppBuildRow(Base):
+    """An upload being turned into a dynamic app (unpack → scan → plan → build), with its progress."""
+
+    __tablename__ = "app_builds"
+    __table_args__ = (Index("ix_app_builds_workspace_created", "workspace_id", "created_at"),)
+
+    workspace_id: Mapped[str] = _workspace_fk()
+    id: Mapped[str] = mapped_column(primary_key=True)
+    app_name: Mapped[str]
+    state: Mapped[str]
+    stage: Mapped[str]
+    progress: Mapped[float]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    modules: Mapped[int | None]
+    error: Mapped[str | None]

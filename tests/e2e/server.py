@@ -22,20 +22,29 @@ def free_port() -> int:
 
 @contextmanager
 def serve(app_dir: Path, *, timeout: float = 300) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    with serve_args([str(app_dir)], app_dir / "serve.log", timeout=timeout) as running:
+        yield running
+
+
+@contextmanager
+def serve_args(
+    args: list[str], log_path: Path, *, timeout: float = 300, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`agentforge serve ARGS --port P` until /health answers; stopped (SIGTERM) afterwards."""
     port = free_port()
-    log = (app_dir / "serve.log").open("wb")
+    log = log_path.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agentforge", "serve", str(app_dir), "--port", str(port)],
+        [sys.executable, "-m", "agentforge", "serve", *args, "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env=os.environ.copy(),
+        env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     try:
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"serve exited {proc.returncode}: {(app_dir / 'serve.log').read_text()[-3000:]}")
+                raise RuntimeError(f"serve exited {proc.returncode}: {log_path.read_text()[-3000:]}")
             try:
                 if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                     break

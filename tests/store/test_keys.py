@@ -73,5 +73,9 @@ def test_the_cli_shows_a_key_once_and_lists_prefixes_only(tmp_path: Path) -> Non
     assert revoked.exit_code == 0, revoked.output
     with Store.open(url) as store, pytest.raises(AuthError):
         KeyStore(store).workspace_of(key)
-    missing = runner.invoke(app, ["keys", "list", "--workspace", "acme"], env={"AGENTFORGE_STORE_URL": ""})
-    assert missing.exit_code == 1 and "AGENTFORGE_STORE_URL" in missing.output
+    home = tmp_path / "home"
+    server = runner.invoke(
+        app, ["keys", "create", "--workspace", "acme"], env={"AGENTFORGE_STORE_URL": "", "AGENTFORGE_HOME": str(home)}
+    )
+    assert server.exit_code == 0, server.output
+    assert (home / "agentforge.db").is_file(), "no --store: the store `serve --workspaces` uses by default"

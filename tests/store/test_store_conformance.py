@@ -125,7 +125,7 @@ def test_open_twice_is_idempotent_and_schema_matches_models(store_url: str) -> N
     with Store.open(store_url) as second:
         assert second.get_trace("ws", trace.id) == trace
         with second.engine.connect() as conn:
-            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0004"
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
         assert diff == []
         assert second.url == store_url

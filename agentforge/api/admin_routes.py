@@ -1,0 +1,117 @@
+"""The server's own routes, behind its admin key: workspaces and their API keys."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from agentforge.api.schemas import errors
+from agentforge.api.tenants import Admin
+from agentforge.api.uploads import AppBuilder
+from agentforge.store.keys import ApiKey
+from agentforge.store.tenancy import Tenancy, WorkspaceInfo
+
+router = APIRouter(prefix="/v1/workspaces", tags=["admin"], responses=errors(401, 429))
+
+
+def _builder(request: Request) -> AppBuilder:
+    found: AppBuilder = request.app.state.builder
+    return found
+
+
+class NewWorkspace(BaseModel):
+    workspace_id: str
+    """1-63 of a-z, 0-9, '-' and '_'."""
+    name: str | None = None
+
+
+class NewKey(BaseModel):
+    name: str | None = None
+    """What the key is for, shown in lists."""
+
+
+class WorkspaceOut(BaseModel):
+    workspace_id: str
+    name: str | None
+    created_at: str
+    apps: int
+
+    @classmethod
+    def of(cls, info: WorkspaceInfo) -> WorkspaceOut:
+        return cls(
+            workspace_id=info.workspace_id, name=info.name, created_at=info.created_at.isoformat(), apps=info.apps
+        )
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    """The visible prefix, safe to show and log."""
+    workspace_id: str
+    name: str | None
+    created_at: str
+    revoked_at: str | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> KeyOut:
+        revoked = key.revoked_at.isoformat() if key.revoked_at else None
+        return cls(
+            key_id=key.key_id,
+            workspace_id=key.workspace_id,
+            name=key.name,
+            created_at=key.created_at.isoformat(),
+            revoked_at=revoked,
+        )
+
+
+class CreatedKey(KeyOut):
+    key: str
+    """The key itself: shown this once, stored only as a hash."""
+
+
+class CreatedWorkspace(BaseModel):
+    workspace: WorkspaceOut
+    key: CreatedKey
+    """The workspace's first API key."""
+
+
+@router.post("", status_code=201, responses=errors(422))
+def create_workspace(tenants: Admin, body: NewWorkspace) -> CreatedWorkspace:
+    """Create a workspace (or rename one) and give it a new API key."""
+    info = Tenancy(tenants.store).create_workspace(body.workspace_id, body.name)
+    record, key = tenants.keys.create(info.workspace_id, "first key")
+    return CreatedWorkspace(workspace=WorkspaceOut.of(info), key=CreatedKey(**KeyOut.of(record).model_dump(), key=key))
+
+
+@router.get("")
+def list_workspaces(tenants: Admin) -> list[WorkspaceOut]:
+    return [WorkspaceOut.of(info) for info in Tenancy(tenants.store).workspaces()]
+
+
+@router.delete("/{workspace}", status_code=204, responses=errors(404))
+def delete_workspace(tenants: Admin, builder: Annotated[AppBuilder, Depends(_builder)], workspace: str) -> None:
+    """Delete the workspace with everything in it: apps, traces, corrections, adapters, jobs, keys, files."""
+    Tenancy(tenants.store).delete_workspace(workspace)
+    tenants.forget(workspace)
+    shutil.rmtree(builder.workspace_dir(workspace), ignore_errors=True)
+
+
+@router.post("/{workspace}/keys", status_code=201, responses=errors(404))
+def create_key(tenants: Admin, workspace: str, body: NewKey) -> CreatedKey:
+    Tenancy(tenants.store).workspace(workspace)
+    record, key = tenants.keys.create(workspace, body.name)
+    return CreatedKey(**KeyOut.of(record).model_dump(), key=key)
+
+
+@router.get("/{workspace}/keys", responses=errors(404))
+def list_keys(tenants: Admin, workspace: str) -> list[KeyOut]:
+    Tenancy(tenants.store).workspace(workspace)
+    return [KeyOut.of(key) for key in tenants.keys.list(workspace)]
+
+
+@router.delete("/{workspace}/keys/{key_id}", responses=errors(404))
+def revoke_key(tenants: Admin, workspace: str, key_id: str) -> KeyOut:
+    """Refuse the key from its next request on."""
+    return KeyOut.of(tenants.keys.revoke(workspace, key_id))

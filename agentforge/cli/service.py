@@ -1,0 +1,62 @@
+"""`agentforge serve --workspaces`: the multi-tenant server, its store, data folder and admin key."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from agentforge.config import Paths, default_home
+from agentforge.errors import AgentforgeError, ConfigError
+
+
+def service_store_url(store: str | None) -> str:
+    """`--store`, else `$AGENTFORGE_STORE_URL`, else SQLite under `$AGENTFORGE_HOME` (one user, one node)."""
+    return store or os.environ.get("AGENTFORGE_STORE_URL") or Paths(home=default_home()).default_store_url()
+
+
+def serve_workspaces(
+    console: Console,
+    *,
+    store: str | None,
+    data: Path | None,
+    admin_key_env: str,
+    host: str,
+    port: int,
+    models: dict[str, str | None],
+    fallbacks: list[str],
+    train_after: int | None,
+) -> None:
+    import uvicorn
+
+    from agentforge.api import create_service
+    from agentforge.cli.models import open_fallbacks, open_model
+    from agentforge.learn.triggers import train_after_from_env
+    from agentforge.store import Store
+
+    admin_key = os.environ.get(admin_key_env) or None
+    try:
+        if admin_key is not None and len(admin_key) < 32:
+            raise ConfigError(f"${admin_key_env} is too short to be an admin key: use at least 32 random characters")
+        url = service_store_url(store)
+        opened = Store.open(url)
+        chosen = open_model(console, **models)
+        others = open_fallbacks(console, fallbacks)
+    except AgentforgeError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=1) from exc
+    folder = (data or default_home() / "service").resolve()
+    app = create_service(
+        opened, chosen, folder, backends=others, train_after=train_after_from_env(train_after), admin_key=admin_key
+    )
+    if admin_key is None:
+        console.print(f"no ${admin_key_env}: admin routes are off; make keys with `agentforge keys create`")
+    if url.startswith("sqlite"):
+        console.print("store: SQLite (one node); give --store postgresql://… for a shared service")
+    console.print(f"serving workspaces on http://{host}:{port} with {chosen.name}; data in {folder}")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        opened.close()

@@ -1,0 +1,70 @@
+"""`agentforge serve --workspaces` as a real process on PostgreSQL, with the real default model: a workspace
+made with `agentforge keys create` on the server's store uploads a prototype and calls its module over HTTP."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from agentforge.cli.main import app
+
+from ..api.test_service import MODULE, SUPPORT_DESK, zip_of
+from ..e2e.server import serve_args
+
+ADMIN = "a" * 40
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_serve_workspaces_on_postgres_builds_an_upload_and_answers_with_the_default_model(
+    postgres_admin: str, tmp_path: Path
+) -> None:
+    from agentforge.store.testing import temporary_postgres_database
+
+    with temporary_postgres_database(postgres_admin) as url:
+        created = CliRunner().invoke(app, ["keys", "create", "--workspace", "team", "--store", url])
+        assert created.exit_code == 0, created.output
+        key = created.output.strip().splitlines()[-1]
+        args = ["--workspaces", "--store", url, "--data", str(tmp_path / "data")]
+        with (
+            serve_args(args, tmp_path / "serve.log", env={"AGENTFORGE_ADMIN_KEY": ADMIN}) as (base, _),
+            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client,
+        ):
+            assert client.get("/health").json()["mode"] == "workspaces"
+            started = client.post("/v1/workspaces/team/apps", params={"name": "desk"}, content=zip_of(SUPPORT_DESK))
+            assert started.status_code == 202, started.text
+            deadline = time.monotonic() + 120
+            while (build := client.get(f"/v1/workspaces/team/builds/{started.json()['id']}").json())["state"] not in (
+                "succeeded",
+                "failed",
+            ):
+                assert time.monotonic() < deadline, build
+                time.sleep(0.5)
+            assert build["state"] == "succeeded", build
+            labels = client.get(f"/v1/workspaces/team/modules/{MODULE}").json()["output_schema"]["enum"]
+            call = client.post(
+                f"/v1/workspaces/team/modules/{MODULE}:invoke", json={"input": {"message": "I lost my card"}}
+            ).json()
+            assert call["output"] in labels and call["fallback_used"] is False and call["model"], call
+            metrics = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {ADMIN}"}).text
+            assert 'workspace="team"' in metrics
+            assert httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+        assert "serving workspaces" in (tmp_path / "serve.log").read_text()
+
+
+def test_serve_refuses_an_app_folder_with_workspaces_and_a_short_admin_key(tmp_path: Path) -> None:
+    runner = CliRunner()
+    both = runner.invoke(app, ["serve", str(tmp_path), "--workspaces"])
+    assert both.exit_code == 1 and "give no app folder" in both.output
+    neither = runner.invoke(app, ["serve"])
+    assert neither.exit_code == 1 and "--workspaces" in neither.output
+    short = runner.invoke(
+        app,
+        ["serve", "--workspaces", "--store", f"sqlite:///{tmp_path / 's.db'}"],
+        env={"AGENTFORGE_ADMIN_KEY": "short"},
+    )
+    assert short.exit_code == 1 and "too short" in short.output
