@@ -1,6 +1,7 @@
 """The multi-tenant server (`agentforge serve --workspaces`): every workspace's apps and runtime behind its keys.
 
-Routes live under `/v1/workspaces/{workspace}/…` (see `workspace_routes`, `app_routes`); workspaces and keys
+Routes live under `/v1/workspaces/{workspace}/…` (see `workspace_routes`, `app_routes`, and `chat_routes`
+for the OpenAI-compatible endpoint); workspaces and keys
 are managed with the server's admin key (`admin_routes`) or `agentforge keys` on the server. `/health` is
 open; `/metrics` needs the admin key, since its labels name every workspace's modules."""
 
@@ -16,7 +17,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agentforge import __version__
-from agentforge.api import admin_routes, app_routes, workspace_routes
+from agentforge.api import admin_routes, app_routes, chat_routes, workspace_routes
 from agentforge.api.errors import install_error_handlers
 from agentforge.api.schemas import errors
 from agentforge.api.tenants import Admin, Tenants
@@ -56,6 +57,7 @@ def create_service(
     app.include_router(admin_routes.router)
     app.include_router(app_routes.router)
     app.include_router(workspace_routes.router)
+    app.include_router(chat_routes.router)
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, Any]:

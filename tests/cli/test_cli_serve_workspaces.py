@@ -1,5 +1,6 @@
 """`agentforge serve --workspaces` as a real process on PostgreSQL, with the real default model: a workspace
-made with `agentforge keys create` on the server's store uploads a prototype and calls its module over HTTP."""
+made with `agentforge keys create` on the server's store uploads a prototype and calls its module over HTTP,
+directly and through the official `openai` client and LangChain's `ChatOpenAI`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import time
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
+from langchain_openai import ChatOpenAI
 from typer.testing import CliRunner
 
 from agentforge.cli.main import app
@@ -50,6 +53,14 @@ def test_serve_workspaces_on_postgres_builds_an_upload_and_answers_with_the_defa
                 f"/v1/workspaces/team/modules/{MODULE}:invoke", json={"input": {"message": "I lost my card"}}
             ).json()
             assert call["output"] in labels and call["fallback_used"] is False and call["model"], call
+            endpoint = f"{base}/v1/workspaces/team/v1"
+            answer = openai.OpenAI(base_url=endpoint, api_key=key, max_retries=0).chat.completions.create(
+                model="classify_intent", messages=[{"role": "user", "content": "where is my refund?"}]
+            )
+            assert answer.choices[0].message.content in labels
+            assert answer.model_extra is not None and answer.model_extra["agentforge"]["fallback_used"] is False
+            chat = ChatOpenAI(base_url=endpoint, api_key=key, model="classify_intent", max_retries=0)
+            assert chat.invoke("my card payment was declined").content in labels
             metrics = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {ADMIN}"}).text
             assert 'workspace="team"' in metrics
             assert httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {key}"}).status_code == 401
