@@ -39,12 +39,14 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
     return JSONResponse(status_code=status, content={"detail": {"message": message, **extra}}, headers=headers)
 
 
-async def _answer(_: Request, exc: Exception) -> JSONResponse:
+async def _answer(request: Request, exc: Exception) -> JSONResponse:
     status = next(code for kind, code in STATUS.items() if isinstance(exc, kind))
-    if isinstance(exc, InvalidCorrectionError):
-        return error_response(status, str(exc), field=exc.field)
+    extra: dict[str, Any] = {"field": exc.field} if isinstance(exc, InvalidCorrectionError) else {}
+    request_id = getattr(request.state, "request_id", None)
+    if request_id is not None:
+        extra["request_id"] = request_id
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return error_response(status, str(exc), headers=headers)
+    return error_response(status, str(exc), headers=headers, **extra)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -14,6 +14,8 @@ class ErrorDetail(BaseModel):
     message: str
     field: str | None = None
     """The offending field of a refused correction, when there is one."""
+    request_id: str | None = None
+    """The request's id (`X-Request-ID`), as the server's logs name it."""
 
 
 class ErrorBody(BaseModel):

@@ -224,6 +224,15 @@ def serve(
         str,
         typer.Option(help="With --workspaces: the variable holding the admin key (workspaces, keys, /metrics)."),
     ] = "AGENTFORGE_ADMIN_KEY",
+    rate_limit: Annotated[
+        str,
+        typer.Option(
+            help='With --workspaces: requests per API key, e.g. "600/minute" or "20/second;600/minute" (none: off).'
+        ),
+    ] = "600/minute",
+    rate_limit_storage: Annotated[
+        str, typer.Option(help="With --workspaces: memory:// (one node) or redis://host:6379 (shared by every node).")
+    ] = "memory://",
     host: str = "127.0.0.1",
     port: int = 8765,
     store: StoreOpt = None,
@@ -276,6 +285,7 @@ def serve(
             store=store,
             data=data,
             admin_key_env=admin_key_env,
+            rate=(rate_limit, rate_limit_storage),
             host=host,
             port=port,
             models=options,

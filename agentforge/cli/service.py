@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from pathlib import Path
 
 import typer
@@ -17,12 +19,23 @@ def service_store_url(store: str | None) -> str:
     return store or os.environ.get("AGENTFORGE_STORE_URL") or Paths(home=default_home()).default_store_url()
 
 
+def _json_access_log() -> None:
+    """One JSON line per request on stdout (the middleware writes them), instead of uvicorn's access log."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access = logging.getLogger("agentforge.api.access")
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    access.propagate = False
+
+
 def serve_workspaces(
     console: Console,
     *,
     store: str | None,
     data: Path | None,
     admin_key_env: str,
+    rate: tuple[str, str],
     host: str,
     port: int,
     models: dict[str, str | None],
@@ -32,6 +45,7 @@ def serve_workspaces(
     import uvicorn
 
     from agentforge.api import create_service
+    from agentforge.api.operations import RateLimit
     from agentforge.cli.models import open_fallbacks, open_model
     from agentforge.learn.triggers import train_after_from_env
     from agentforge.store import Store
@@ -40,6 +54,7 @@ def serve_workspaces(
     try:
         if admin_key is not None and len(admin_key) < 32:
             raise ConfigError(f"${admin_key_env} is too short to be an admin key: use at least 32 random characters")
+        limit = None if rate[0].lower() in ("none", "off", "0") else RateLimit(*rate)
         url = service_store_url(store)
         opened = Store.open(url)
         chosen = open_model(console, **models)
@@ -49,14 +64,21 @@ def serve_workspaces(
         raise typer.Exit(code=1) from exc
     folder = (data or default_home() / "service").resolve()
     app = create_service(
-        opened, chosen, folder, backends=others, train_after=train_after_from_env(train_after), admin_key=admin_key
+        opened,
+        chosen,
+        folder,
+        backends=others,
+        train_after=train_after_from_env(train_after),
+        admin_key=admin_key,
+        rate_limit=limit,
     )
+    _json_access_log()
     if admin_key is None:
         console.print(f"no ${admin_key_env}: admin routes are off; make keys with `agentforge keys create`")
     if url.startswith("sqlite"):
         console.print("store: SQLite (one node); give --store postgresql://… for a shared service")
     console.print(f"serving workspaces on http://{host}:{port} with {chosen.name}; data in {folder}")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
     finally:
         opened.close()

@@ -4,6 +4,7 @@ directly and through the official `openai` client and LangChain's `ChatOpenAI`."
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -64,7 +65,11 @@ def test_serve_workspaces_on_postgres_builds_an_upload_and_answers_with_the_defa
             metrics = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {ADMIN}"}).text
             assert 'workspace="team"' in metrics
             assert httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {key}"}).status_code == 401
-        assert "serving workspaces" in (tmp_path / "serve.log").read_text()
+        log = (tmp_path / "serve.log").read_text()
+        assert "serving workspaces" in log
+        lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+        assert any(line["workspace"] == "team" and line["status"] == 200 and line["request_id"] for line in lines)
+        assert key.split(".")[1] not in log and ADMIN not in log, "no secret is ever logged"
 
 
 def test_serve_refuses_an_app_folder_with_workspaces_and_a_short_admin_key(tmp_path: Path) -> None:
