@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from agentforge.api.schemas import errors
@@ -15,6 +15,8 @@ from agentforge.store.keys import ApiKey
 from agentforge.store.tenancy import Tenancy, WorkspaceInfo
 
 router = APIRouter(prefix="/v1/workspaces", tags=["admin"], responses=errors(401, 429))
+NO_STORE = "no-store"
+"""On answers holding a new key: no cache keeps them, nor the idempotency store."""
 
 
 def _builder(request: Request) -> AppBuilder:
@@ -78,8 +80,9 @@ class CreatedWorkspace(BaseModel):
 
 
 @router.post("", status_code=201, responses=errors(422))
-def create_workspace(tenants: Admin, body: NewWorkspace) -> CreatedWorkspace:
+def create_workspace(tenants: Admin, body: NewWorkspace, response: Response) -> CreatedWorkspace:
     """Create a workspace (or rename one) and give it a new API key."""
+    response.headers["Cache-Control"] = NO_STORE
     info = Tenancy(tenants.store).create_workspace(body.workspace_id, body.name)
     record, key = tenants.keys.create(info.workspace_id, "first key")
     return CreatedWorkspace(workspace=WorkspaceOut.of(info), key=CreatedKey(**KeyOut.of(record).model_dump(), key=key))
@@ -99,7 +102,9 @@ def delete_workspace(tenants: Admin, builder: Annotated[AppBuilder, Depends(_bui
 
 
 @router.post("/{workspace}/keys", status_code=201, responses=errors(404))
-def create_key(tenants: Admin, workspace: str, body: NewKey) -> CreatedKey:
+def create_key(tenants: Admin, workspace: str, body: NewKey, response: Response) -> CreatedKey:
+    """A new key for the workspace, shown this once."""
+    response.headers["Cache-Control"] = NO_STORE
     Tenancy(tenants.store).workspace(workspace)
     record, key = tenants.keys.create(workspace, body.name)
     return CreatedKey(**KeyOut.of(record).model_dump(), key=key)

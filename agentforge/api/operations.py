@@ -65,22 +65,22 @@ class RateLimit:
         return None
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
             return str(value.decode("latin-1"))
     return None
 
 
-def _caller(scope: Scope) -> str:
-    credential = _header(scope, b"authorization")
+def caller(scope: Scope) -> str:
+    credential = header(scope, b"authorization")
     if credential:
         return "key:" + hashlib.sha256(credential.encode()).hexdigest()[:24]
     client = scope.get("client")
     return f"ip:{client[0] if client else 'unknown'}"
 
 
-def _json_error(status: int, message: str, headers: list[tuple[bytes, bytes]]) -> tuple[Message, Message]:
+def json_error(status: int, message: str, headers: list[tuple[bytes, bytes]]) -> tuple[Message, Message]:
     body = json.dumps({"detail": {"message": message}}).encode()
     start = {
         "type": "http.response.start",
@@ -112,7 +112,7 @@ class Operations:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        given = _header(scope, b"x-request-id")
+        given = header(scope, b"x-request-id")
         request_id = given if given and REQUEST_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         id_header = (b"x-request-id", request_id.encode())
@@ -139,15 +139,15 @@ class Operations:
             self._log(scope, request_id, status, started)
 
     async def _refusal(self, scope: Scope) -> tuple[Message, Message] | None:
-        length = _header(scope, b"content-length")
+        length = header(scope, b"content-length")
         too_big = length is not None and length.isdigit() and int(length) > self.max_body_bytes
         if too_big and not self.streamed(scope["method"], scope["path"]):
-            return _json_error(413, f"the body is over {self.max_body_bytes} bytes", [])
+            return json_error(413, f"the body is over {self.max_body_bytes} bytes", [])
         if self.rate_limit is not None and scope["path"] != "/health":
-            wait = await self.rate_limit.retry_after(_caller(scope))
+            wait = await self.rate_limit.retry_after(caller(scope))
             if wait is not None:
                 message = f"rate limit of {self.rate_limit.rate} reached; retry in {wait} s"
-                return _json_error(429, message, [(b"retry-after", str(wait).encode())])
+                return json_error(429, message, [(b"retry-after", str(wait).encode())])
         return None
 
     def _bounded(self, receive: Receive) -> Receive:
@@ -168,7 +168,7 @@ class Operations:
         if not access_log.isEnabledFor(logging.INFO):
             return
         workspace = WORKSPACE.match(scope["path"])
-        key = KEY_PREFIX.match(_header(scope, b"authorization") or "")
+        key = KEY_PREFIX.match(header(scope, b"authorization") or "")
         record = {
             "request_id": request_id,
             "method": scope["method"],

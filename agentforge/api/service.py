@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from agentforge import __version__
 from agentforge.api import admin_routes, app_routes, chat_routes, workspace_routes
 from agentforge.api.errors import install_error_handlers
+from agentforge.api.idempotency import Idempotency
 from agentforge.api.operations import Operations, RateLimit
 from agentforge.api.schemas import errors
 from agentforge.api.tenants import Admin, Tenants
@@ -27,6 +28,7 @@ from agentforge.api.uploads import AppBuilder
 from agentforge.llm.base import Model
 from agentforge.scan.archives import ArchiveLimits
 from agentforge.store import Store
+from agentforge.store.idempotency import IdempotencyKeys
 
 UPLOAD = re.compile(r"^/v1/workspaces/[^/]+/apps$")
 
@@ -66,6 +68,7 @@ def create_service(
     app.state.tenants = tenants
     app.state.builder = builder
     install_error_handlers(app)
+    app.add_middleware(Idempotency, keys=IdempotencyKeys(store))
     app.add_middleware(
         Operations,
         rate_limit=rate_limit,

@@ -262,3 +262,19 @@ class AppBuildRow(Base):
     updated_at: Mapped[datetime]
     modules: Mapped[int | None]
     error: Mapped[str | None]
+
+
+class IdempotencyRow(Base):
+    """A POST's `Idempotency-Key`: the request it was first used with and the answer it got (the Stripe pattern)."""
+
+    __tablename__ = "idempotency_keys"
+
+    caller: Mapped[str] = mapped_column(primary_key=True)
+    """Who sent it: the hash of the presented credential, or the client address."""
+    key: Mapped[str] = mapped_column(primary_key=True)
+    request_hash: Mapped[str]
+    status: Mapped[int | None]
+    """None while the first request is still being answered."""
+    content_type: Mapped[str | None]
+    body: Mapped[str | None]
+    created_at: Mapped[datetime]

@@ -1,4 +1,4 @@
-"""Uploads turned into apps by the multi-tenant API: one row per build with its stage and progress.
+"""The multi-tenant API: one row per build of an upload (stage, progress), and the Idempotency-Keys of POSTs.
 
 Revision ID: 0004
 Revises: 0003
@@ -36,8 +36,19 @@ def upgrade() -> None:
         sa.Column("error", sa.String(), nullable=True),
     )
     op.create_index("ix_app_builds_workspace_created", "app_builds", ["workspace_id", "created_at"])
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("caller", sa.String(), primary_key=True, nullable=False),
+        sa.Column("key", sa.String(), primary_key=True, nullable=False),
+        sa.Column("request_hash", sa.String(), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.Column("content_type", sa.String(), nullable=True),
+        sa.Column("body", sa.String(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("idempotency_keys")
     op.drop_index("ix_app_builds_workspace_created", table_name="app_builds")
     op.drop_table("app_builds")
