@@ -78,6 +78,8 @@ class _Budget:
         self.entries = 0
         self.files = 0
         self.total = 0
+        self.nested = 0
+        """Bytes the nested zips' directories declare, in all."""
 
     def entry(self) -> None:
         self.entries += 1
@@ -143,14 +145,18 @@ def _zip_declared(data: IO[bytes], depth: int, limits: ArchiveLimits) -> int:
         return 0  # not a readable zip: it stays an ordinary file
 
 
-def _check_nested(path: Path, rel: PurePosixPath, limits: ArchiveLimits) -> None:
+def _check_nested(path: Path, rel: PurePosixPath, budget: _Budget) -> None:
+    """A zip inside counts what its directory declares, summed over every nested zip of the upload, so a bomb
+    spread over many small inner zips is refused as surely as one big one."""
+    limits = budget.limits
     with path.open("rb") as data:
         if data.read(4) not in _ZIP_MAGIC:
             return
         data.seek(0)
         declared = _zip_declared(data, 1, limits)
-    if declared > limits.max_total_bytes:
-        raise ArchiveError(f"{rel}: a nested archive declaring {declared} bytes (a nested zip bomb?)")
+    budget.nested += declared
+    if declared > limits.max_total_bytes or budget.nested > limits.max_total_bytes:
+        raise ArchiveError(f"{rel}: nested archives declaring {budget.nested} bytes in all (a nested zip bomb?)")
 
 
 def _unpack_zip(archive: Path, dest: Path, budget: _Budget) -> None:
@@ -173,7 +179,7 @@ def _unpack_zip(archive: Path, dest: Path, budget: _Budget) -> None:
                 continue
             with zf.open(info) as source:
                 _write(source, dest, rel, budget, max(info.compress_size, 1))
-            _check_nested(dest.joinpath(*rel.parts), rel, budget.limits)
+            _check_nested(dest.joinpath(*rel.parts), rel, budget)
 
 
 def _unpack_tar(archive: Path, dest: Path, budget: _Budget) -> None:
@@ -195,7 +201,7 @@ def _unpack_tar(archive: Path, dest: Path, budget: _Budget) -> None:
                 raise ArchiveError(f"{member.name}: unreadable entry")
             with source:
                 _write(source, dest, rel, budget, None)
-            _check_nested(dest.joinpath(*rel.parts), rel, budget.limits)
+            _check_nested(dest.joinpath(*rel.parts), rel, budget)
 
 
 def archive_kind(archive: Path) -> str:

@@ -75,6 +75,12 @@ def _nested_bomb(path: Path, tmp: Path) -> Path:
     return _zip(path, {f"layer/{i}.zip": inner for i in range(16)}, zipfile.ZIP_STORED)
 
 
+def _spread_bomb(path: Path, tmp: Path) -> Path:
+    """Eight inner zips of 1 MB each: every one under the 4 MB limit, 8 MB declared in all."""
+    inner = _zeros_zip(tmp / "inner.zip", "zeros.bin", 1 << 20).read_bytes()
+    return _zip(path, {f"layer/{i}.zip": inner for i in range(8)}, zipfile.ZIP_STORED)
+
+
 HOSTILE: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
     "zip slip": (lambda p, t: _zip(p, {"ok.py": b"x", "../evil.py": b"x"}), "escapes the archive's folder"),
     "deep zip slip": (lambda p, t: _zip(p, {"a/b/../../../evil.py": b"x"}), "escapes the archive's folder"),
@@ -98,6 +104,7 @@ HOSTILE: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
         "device files",
     ),
     "nested zip bomb": (_nested_bomb, "nested"),
+    "nested bomb spread over small zips": (_spread_bomb, "nested archives declaring"),
     "1 GB of zeros": (lambda p, t: _zeros_zip(p, "zeros.bin", 1 << 30), "larger than"),
     "too many files": (lambda p, t: _zip(p, {f"f{i}.txt": b"" for i in range(1_001)}), "more than 1000 entries"),
     "lying size header": (_lying_zip, "damaged"),
