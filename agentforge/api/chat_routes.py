@@ -14,10 +14,11 @@ import time
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentforge.api.disconnect import unless_disconnected
 from agentforge.api.schemas import errors
 from agentforge.api.tenants import WorkspaceEngine
 from agentforge.artifacts import ModuleSpec, Trace
@@ -157,11 +158,13 @@ def _target(engine: Engine, model: str) -> tuple[str, str | None]:
 
 
 @router.post("/chat/completions", response_model=ChatCompletion, responses=errors(422, 502, 503))
-async def chat_completions(engine: WorkspaceEngine, body: ChatRequest) -> Any:
-    """A module (or an adapter) answering as an OpenAI chat model; `stream` sends the answer as one chunk."""
+async def chat_completions(engine: WorkspaceEngine, body: ChatRequest, request: Request) -> Any:
+    """A module (or an adapter) answering as an OpenAI chat model; `stream` sends the answer as one chunk. A
+    client that disconnects cancels the call."""
     module_id, target = _target(engine, body.model)
     inputs = chat_input(engine.spec(module_id), body.messages)
-    trace = await engine.invoke(module_id, inputs, request_id=body.user, target=target)
+    call = engine.invoke(module_id, inputs, request_id=body.user, target=target)
+    trace = await unless_disconnected(request, call)
     completion = _completion(body.model, trace)
     if body.stream:
         return StreamingResponse(_chunks(completion), media_type="text/event-stream")

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from agentforge.api.disconnect import ClientGoneError
 from agentforge.errors import (
     AgentforgeError,
     ArchiveError,
@@ -20,6 +21,9 @@ from agentforge.errors import (
     PromotionError,
     TooLargeError,
 )
+
+CLIENT_GONE = 499
+"""nginx's "client closed request": written to the access log only, nobody is there to read it."""
 
 STATUS: dict[type[AgentforgeError], int] = {
     ArchiveError: 400,
@@ -49,6 +53,11 @@ async def _answer(request: Request, exc: Exception) -> JSONResponse:
     return error_response(status, str(exc), headers=headers, **extra)
 
 
+async def _gone(_: Request, exc: Exception) -> JSONResponse:
+    return error_response(CLIENT_GONE, "the client disconnected; the call was cancelled")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     for kind in STATUS:
         app.add_exception_handler(kind, _answer)
+    app.add_exception_handler(ClientGoneError, _gone)

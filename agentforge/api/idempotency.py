@@ -16,6 +16,7 @@ from typing import IO
 import anyio.to_thread
 from fastapi import HTTPException
 
+from agentforge.api.errors import CLIENT_GONE
 from agentforge.api.operations import ASGIApp, Message, Receive, Scope, Send, caller, header, json_error
 from agentforge.store.idempotency import IdempotencyKeys
 
@@ -70,7 +71,8 @@ class Idempotency:
                     content_type = NOT_KEPT
             elif message["type"] == "http.response.body":
                 saved.extend(message.get("body", b""))
-                if not message.get("more_body", False) and status < 500 and len(saved) <= MAX_SAVED_BODY:
+                answered = status < 500 and status != CLIENT_GONE
+                if not message.get("more_body", False) and answered and len(saved) <= MAX_SAVED_BODY:
                     # saved before the client has the answer, so its repeat finds it
                     body = None if content_type == NOT_KEPT else saved.decode("utf-8", "replace")
                     await anyio.to_thread.run_sync(self.keys.complete, who, key, status, content_type, body)

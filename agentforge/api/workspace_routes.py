@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from agentforge.api.disconnect import unless_disconnected
 from agentforge.api.schemas import (
     CorrectionResponse,
     InvokeResponse,
@@ -63,9 +64,11 @@ def get_module(engine: WorkspaceEngine, module_id: str) -> ModuleInfo:
 
 
 @router.post("/modules/{module_id:path}:invoke", tags=["runtime"], responses=errors(422, 502, 503))
-async def invoke_module(engine: WorkspaceEngine, module_id: str, body: ModuleInput) -> InvokeResponse:
-    """Call a module: its route's model or adapter answers, validated against the module's output schema."""
-    return InvokeResponse.of(await engine.invoke(module_id, body.input, request_id=body.request_id))
+async def invoke_module(engine: WorkspaceEngine, module_id: str, body: ModuleInput, request: Request) -> InvokeResponse:
+    """Call a module: its route's model or adapter answers, validated against the module's output schema. A
+    client that disconnects cancels the call."""
+    call = engine.invoke(module_id, body.input, request_id=body.request_id)
+    return InvokeResponse.of(await unless_disconnected(request, call))
 
 
 @router.post("/modules/{module_id:path}:train", tags=["learning"], status_code=202, responses=errors(409, 422))

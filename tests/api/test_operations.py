@@ -19,11 +19,12 @@ import pytest
 from agentforge.api import create_service
 from agentforge.api.operations import RateLimit
 from agentforge.errors import ConfigError
-from agentforge.llm.testing import TestModel
+from agentforge.llm.base import ModelRequest
+from agentforge.llm.testing import FunctionModel, TestModel
 from agentforge.runtime.host import BackgroundServer
 from agentforge.store import Store
 
-from .test_service import ADMIN, Server
+from .test_service import ADMIN, MODULE, SUPPORT_DESK, Server, built, zip_of
 
 REDIS = os.environ.get("AGENTFORGE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
@@ -128,3 +129,33 @@ def test_a_bad_rate_or_storage_is_a_config_error() -> None:
         RateLimit("lots per minute")
     with pytest.raises(ConfigError, match="rate-limit storage"):
         RateLimit("1/second", "carrier-pigeon://nest")
+
+
+def test_a_client_that_disconnects_cancels_its_call(store: Store, tmp_path: Path) -> None:
+    started, cancelled = [], []
+
+    async def slow(request: ModelRequest) -> str:
+        started.append(request)
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            cancelled.append(request)
+            raise
+        return "lost_card"
+
+    app = create_service(store, FunctionModel(slow), tmp_path / "data", admin_key=ADMIN)
+    with BackgroundServer(app, lifespan=True) as running:
+        server = Server(running.url, tmp_path / "data", store)
+        key = server.workspace("gone")
+        with server.client(key) as client:
+            assert built(client, "gone", zip_of(SUPPORT_DESK))["state"] == "succeeded"
+            with pytest.raises(httpx.ReadTimeout):
+                client.post(
+                    f"/v1/workspaces/gone/modules/{MODULE}:invoke", json={"input": {"message": "hi"}}, timeout=0.5
+                )
+            deadline = time.monotonic() + 5
+            while not cancelled and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(started) == 1 and len(cancelled) == 1, "the model call was cancelled, not left to run"
+            time.sleep(0.3)
+            assert client.get("/v1/workspaces/gone/traces").json() == [], "no trace for an answer nobody got"
