@@ -19,6 +19,7 @@ from agentforge.cli.keys import keys_app
 from agentforge.cli.model_commands import models_app
 from agentforge.cli.render import modules_table, plan_table, print_warnings
 from agentforge.cli.scanning import NoCacheOpt, archive_stem, repo_folder, scan_path
+from agentforge.cli.workspaces import workspaces_app
 from agentforge.errors import AgentforgeError, ConfigError, NotFoundError
 from agentforge.learn.dataset import DatasetFormat, DatasetSplit
 
@@ -367,6 +368,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(keys_app, name="keys")
+app.add_typer(workspaces_app, name="workspaces")
 
 
 @dataset_app.command("export")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,26 @@ def test_the_cli_shows_a_key_once_and_lists_prefixes_only(tmp_path: Path) -> Non
     )
     assert server.exit_code == 0, server.output
     assert (home / "agentforge.db").is_file(), "no --store: the store `serve --workspaces` uses by default"
+
+
+def test_the_cli_lists_creates_and_deletes_workspaces(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["workspaces", "create", "acme", "--name", "Acme", "--store", url]).exit_code == 0
+    bad = runner.invoke(app, ["workspaces", "create", "../etc", "--store", url])
+    assert bad.exit_code == 1 and "invalid workspace id" in bad.output
+    created = runner.invoke(app, ["keys", "create", "--workspace", "acme", "--store", url])
+    key = created.output.strip().splitlines()[-1]
+    listed = runner.invoke(app, ["workspaces", "list", "--store", url, "--json"])
+    assert [(w["workspace_id"], w["name"]) for w in json.loads(listed.output)] == [("acme", "Acme")]
+    files = tmp_path / "data" / "workspaces" / "acme" / "apps"
+    files.mkdir(parents=True)
+    deleted = runner.invoke(
+        app, ["workspaces", "delete", "acme", "--store", url, "--data", str(tmp_path / "data"), "--yes"]
+    )
+    assert deleted.exit_code == 0, deleted.output
+    assert not (tmp_path / "data" / "workspaces" / "acme").exists()
+    with Store.open(url) as store, pytest.raises(AuthError):
+        KeyStore(store).workspace_of(key)
+    missing = runner.invoke(app, ["workspaces", "delete", "acme", "--store", url, "--yes"])
+    assert missing.exit_code == 1 and "no workspace 'acme'" in missing.output
