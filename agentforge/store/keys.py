@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from agentforge.artifacts import utcnow
-from agentforge.errors import AuthError, NotFoundError
+from agentforge.errors import AuthError, NotFoundError, StoreError
 from agentforge.store.store import Store
 from agentforge.store.tables import ApiKeyRow
 
@@ -81,13 +82,21 @@ class KeyStore:
             return _public(row)
 
     def workspace_of(self, key: str) -> str:
-        """The workspace a presented key belongs to; `AuthError` when it is malformed, unknown or revoked."""
+        """The workspace a presented key belongs to; `AuthError` when it is malformed, unknown or revoked.
+
+        Checked on every request, so it reads one row with a plain SQL query (no ORM session)."""
         match = KEY_PATTERN.match(key)
         if match is None:
             raise AuthError(REFUSED)
-        with self.store.transaction() as session:
-            row = session.get(ApiKeyRow, match.group(1))
-            stored = row.secret_hash if row is not None else _hash("")
-            if not hmac.compare_digest(stored, _hash(key)) or row is None or row.revoked_at is not None:
-                raise AuthError(REFUSED)
-            return row.workspace_id
+        stmt = select(ApiKeyRow.workspace_id, ApiKeyRow.secret_hash, ApiKeyRow.revoked_at).where(
+            ApiKeyRow.key_id == match.group(1)
+        )
+        try:
+            with self.store.engine.connect() as conn:
+                row = conn.execute(stmt).first()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"store operation failed: {exc}") from exc
+        stored = row.secret_hash if row is not None else _hash("")
+        if not hmac.compare_digest(stored, _hash(key)) or row is None or row.revoked_at is not None:
+            raise AuthError(REFUSED)
+        return str(row.workspace_id)
