@@ -98,7 +98,6 @@ async def authorized_workspace(workspace: str, credentials: Credentials, request
     """The path's workspace, if the key belongs to it; 404 as for an unknown one otherwise."""
     if tenants(request).workspace_of(credentials) != workspace:
         raise NotFoundError(f"no workspace {workspace!r}")
-    request.state.workspace = workspace
     return workspace
 
 
