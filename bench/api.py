@@ -7,7 +7,8 @@ interpreter). The baseline, measured in the same run on the same store and model
 callers invoking the engine in process for `--baseline-seconds`: the difference of the two latency
 distributions is what the API adds (auth, routing, validation, JSON, HTTP). The model is the library's
 `TestModel` by default, so the figures are the API's own cost rather than the model's (`--model local`: the
-embedded default, where the model's time dominates). Every call is recorded as a trace in both runs.
+embedded default, where the model's time dominates). Every call is recorded as a trace in both runs, and both
+processes freeze their start-up heap out of the garbage collector's reach (`freeze_heap`), as the server does.
 
 Run: `python bench/api.py [--clients 16] [--seconds 60] [--baseline-seconds 30] [--model test|local]
 [--store URL]`. Ends with one JSON line.
@@ -32,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from agentforge.api.operations import freeze_heap
 from agentforge.llm.base import Model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +50,7 @@ def _model(kind: str) -> Model:
         return LocalModel.load()
     from agentforge.llm.testing import TestModel
 
-    return TestModel()
+    return TestModel(keep_requests=False)
 
 
 def _serve(store_url: str, data: str, port: int, model: str) -> None:
@@ -128,6 +130,7 @@ async def _in_process(store_url: str, model: str, clients: int, seconds: float) 
     errors = 0
     with Store.open(store_url) as store:
         engine = Engine(store, _model(model), workspace_id="bench")
+        freeze_heap()  # as the server does at start-up, so both sides collect garbage alike
         deadline = time.perf_counter() + seconds
 
         async def one(worker: int) -> None:
@@ -168,6 +171,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                 time.sleep(0.3)
             key = _prepare(base)
             asyncio.run(_over_http(base, key, args.clients, 3))  # warm-up: connections, caches
+            freeze_heap()  # the load generator's own collections must not show up as the server's latency
             print(f"{args.clients} clients for {args.seconds:.0f} s over HTTP…", file=sys.stderr, flush=True)
             http, http_errors = asyncio.run(_over_http(base, key, args.clients, args.seconds))
         finally:

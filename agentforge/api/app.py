@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from agentforge import __version__
 from agentforge.api.errors import install_error_handlers
+from agentforge.api.operations import freeze_heap, thaw_heap
 from agentforge.api.schemas import (
     CorrectionResponse,
     InvokeRequest,
@@ -28,7 +29,9 @@ from agentforge.runtime import Engine
 def create_app(engine: Engine, *, app_name: str = "agentforge") -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        freeze_heap()
         yield
+        thaw_heap()
         engine.close()  # the last traces reach the store before the server exits
 
     app = FastAPI(title=f"agentforge: {app_name}", version=__version__, lifespan=lifespan)

@@ -21,7 +21,7 @@ from agentforge import __version__
 from agentforge.api import admin_routes, app_routes, chat_routes, workspace_routes
 from agentforge.api.errors import install_error_handlers
 from agentforge.api.idempotency import Idempotency
-from agentforge.api.operations import Operations, RateLimit
+from agentforge.api.operations import Operations, RateLimit, freeze_heap, thaw_heap
 from agentforge.api.schemas import errors
 from agentforge.api.tenants import Admin, Tenants
 from agentforge.api.uploads import AppBuilder
@@ -59,8 +59,10 @@ def create_service(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        freeze_heap()
         builder.resume()
         yield
+        thaw_heap()
         builder.close()
         tenants.close()  # the last traces reach the store before the server exits
 

@@ -30,8 +30,11 @@ ModelFunction = Callable[[ModelRequest], FunctionResult | Awaitable[FunctionResu
 class _FakeModel:
     """What both fakes share: a name, the recorded requests, the resident adapters."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, keep_requests: bool = True) -> None:
         self._name = name
+        self.keep_requests = keep_requests
+        """False for long runs (a benchmark): the list would grow with every call, and so would each pause of
+        the garbage collector."""
         self.requests: list[ModelRequest] = []
         self.adapters: dict[str, Path] = {}
         """Loaded adapters: name → the path it was first loaded from."""
@@ -47,7 +50,8 @@ class _FakeModel:
         return name in self.adapters
 
     def _receive(self, req: ModelRequest) -> None:
-        self.requests.append(req)
+        if self.keep_requests:
+            self.requests.append(req)
         if req.adapter is not None and req.adapter not in self.adapters:
             raise ModelError(f"adapter {req.adapter!r} is not loaded in model {self._name}")
 
@@ -81,8 +85,9 @@ class TestModel(_FakeModel):
         text: str = DEFAULT_TEXT,
         choice: str | None = None,
         json_output: Any = None,
+        keep_requests: bool = True,
     ) -> None:
-        super().__init__(name)
+        super().__init__(name, keep_requests=keep_requests)
         self.text = text
         self.choice = choice
         self.json_output = json_output

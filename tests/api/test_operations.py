@@ -159,3 +159,12 @@ def test_a_client_that_disconnects_cancels_its_call(store: Store, tmp_path: Path
             assert len(started) == 1 and len(cancelled) == 1, "the model call was cancelled, not left to run"
             time.sleep(0.3)
             assert client.get("/v1/workspaces/gone/traces").json() == [], "no trace for an answer nobody got"
+
+
+def test_the_server_freezes_its_start_up_heap_and_gives_it_back(store: Store, tmp_path: Path) -> None:
+    import gc
+
+    before = gc.get_freeze_count()
+    with _running(store, tmp_path / "data"):
+        assert gc.get_freeze_count() > before, "the start-up heap is out of the collector's reach while serving"
+    assert gc.get_freeze_count() == 0, "and collected as before once the server stops"
