@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Annotated
 
@@ -12,9 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentforge.cli.service import service_store_url
-from agentforge.errors import AgentforgeError
-from agentforge.store import Store
+from agentforge.cli.service import server_store
 from agentforge.store.keys import KeyStore
 
 keys_app = typer.Typer(help="A workspace's API keys: create (shown once), list, revoke.", no_args_is_help=True)
@@ -27,16 +23,6 @@ StoreOpt = Annotated[
 WorkspaceArg = Annotated[str, typer.Option("--workspace", help="The workspace the keys belong to.")]
 
 
-@contextmanager
-def _keys(store_url: str | None) -> Iterator[KeyStore]:
-    try:
-        with Store.open(service_store_url(store_url)) as store:
-            yield KeyStore(store)
-    except AgentforgeError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(code=1) from exc
-
-
 @keys_app.command("create")
 def create(
     workspace: WorkspaceArg,
@@ -44,7 +30,8 @@ def create(
     store: StoreOpt = None,
 ) -> None:
     """Create a key and print it once: only its hash is stored, so it cannot be shown again."""
-    with _keys(store) as keys:
+    with server_store(console, store) as opened:
+        keys = KeyStore(opened)
         record, key = keys.create(workspace, name)
     console.print(f"key {record.key_id} for workspace {workspace} (copy it now; it is not stored):", highlight=False)
     typer.echo(key)
@@ -57,7 +44,8 @@ def list_keys(
     as_json: Annotated[bool, typer.Option("--json", help="JSON for tools instead of a table.")] = False,
 ) -> None:
     """The workspace's keys by prefix, with when they were created and revoked (never the keys)."""
-    with _keys(store) as keys:
+    with server_store(console, store) as opened:
+        keys = KeyStore(opened)
         found = keys.list(workspace)
     if as_json:
         typer.echo(json.dumps([asdict(k) for k in found], default=str, indent=2))
@@ -77,6 +65,7 @@ def revoke(
     store: StoreOpt = None,
 ) -> None:
     """Refuse the key from its next request on."""
-    with _keys(store) as keys:
+    with server_store(console, store) as opened:
+        keys = KeyStore(opened)
         record = keys.revoke(workspace, key_id)
     console.print(f"revoked {record.key_id} at {record.revoked_at}", highlight=False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -12,6 +14,7 @@ from rich.console import Console
 
 from agentforge.config import Paths, default_home
 from agentforge.errors import AgentforgeError, ConfigError
+from agentforge.store import Store
 
 
 def service_store_url(store: str | None) -> str:
@@ -27,6 +30,17 @@ def _json_access_log() -> None:
     access.addHandler(handler)
     access.setLevel(logging.INFO)
     access.propagate = False
+
+
+@contextmanager
+def server_store(console: Console, store_url: str | None) -> Iterator[Store]:
+    """The server's store for a CLI command; an error is printed and ends the command with status 1."""
+    try:
+        with Store.open(service_store_url(store_url)) as store:
+            yield store
+    except AgentforgeError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=1) from exc
 
 
 def serve_workspaces(
@@ -48,7 +62,6 @@ def serve_workspaces(
     from agentforge.api.operations import RateLimit
     from agentforge.cli.models import open_fallbacks, open_model
     from agentforge.learn.triggers import train_after_from_env
-    from agentforge.store import Store
 
     admin_key = os.environ.get(admin_key_env) or None
     try:

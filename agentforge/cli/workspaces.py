@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -14,10 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agentforge.cli.service import service_store_url
+from agentforge.cli.service import server_store
 from agentforge.config import default_home
-from agentforge.errors import AgentforgeError
-from agentforge.store import Store
 from agentforge.store.tenancy import Tenancy
 
 workspaces_app = typer.Typer(help="A multi-tenant server's workspaces: list, create, delete.", no_args_is_help=True)
@@ -29,23 +25,14 @@ StoreOpt = Annotated[
 WorkspaceArg = Annotated[str, typer.Argument(help="Workspace id (1-63 of a-z, 0-9, '-', '_').")]
 
 
-@contextmanager
-def _tenancy(store_url: str | None) -> Iterator[Tenancy]:
-    try:
-        with Store.open(service_store_url(store_url)) as store:
-            yield Tenancy(store)
-    except AgentforgeError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(code=1) from exc
-
-
 @workspaces_app.command("list")
 def list_workspaces(
     store: StoreOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON for tools instead of a table.")] = False,
 ) -> None:
     """Every workspace with its number of apps."""
-    with _tenancy(store) as tenancy:
+    with server_store(console, store) as opened:
+        tenancy = Tenancy(opened)
         found = tenancy.workspaces()
     if as_json:
         typer.echo(json.dumps([asdict(w) for w in found], default=str, indent=2))
@@ -65,7 +52,8 @@ def create(
     store: StoreOpt = None,
 ) -> None:
     """Create a workspace (or rename one); give it keys with `agentforge keys create`."""
-    with _tenancy(store) as tenancy:
+    with server_store(console, store) as opened:
+        tenancy = Tenancy(opened)
         info = tenancy.create_workspace(workspace, name)
     console.print(f"workspace {info.workspace_id} ({info.apps} apps)", highlight=False)
 
@@ -82,7 +70,8 @@ def delete(
     """Delete a workspace with everything in it: apps, traces, corrections, adapters, jobs, keys and files."""
     if not yes:
         typer.confirm(f"delete workspace {workspace} and everything in it?", abort=True)
-    with _tenancy(store) as tenancy:
+    with server_store(console, store) as opened:
+        tenancy = Tenancy(opened)
         tenancy.delete_workspace(workspace)
     shutil.rmtree((data or default_home() / "service") / "workspaces" / workspace, ignore_errors=True)
     console.print(f"deleted workspace {workspace}", highlight=False)
