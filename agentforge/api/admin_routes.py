@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import shutil
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
+from agentforge.api.app_routes import Builder
 from agentforge.api.schemas import errors
 from agentforge.api.tenants import Admin
-from agentforge.api.uploads import AppBuilder
 from agentforge.store.keys import ApiKey
 from agentforge.store.tenancy import Tenancy, WorkspaceInfo
 
 router = APIRouter(prefix="/v1/workspaces", tags=["admin"], responses=errors(401, 429))
 NO_STORE = "no-store"
 """On answers holding a new key: no cache keeps them, nor the idempotency store."""
-
-
-def _builder(request: Request) -> AppBuilder:
-    found: AppBuilder = request.app.state.builder
-    return found
 
 
 class NewWorkspace(BaseModel):
@@ -94,7 +88,7 @@ def list_workspaces(tenants: Admin) -> list[WorkspaceOut]:
 
 
 @router.delete("/{workspace}", status_code=204, responses=errors(404))
-def delete_workspace(tenants: Admin, builder: Annotated[AppBuilder, Depends(_builder)], workspace: str) -> None:
+def delete_workspace(tenants: Admin, builder: Builder, workspace: str) -> None:
     """Delete the workspace with everything in it: apps, traces, corrections, adapters, jobs, keys, files."""
     Tenancy(tenants.store).delete_workspace(workspace)
     tenants.forget(workspace)
