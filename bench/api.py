@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
 import multiprocessing
 import os
@@ -27,13 +26,13 @@ import statistics
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from agentforge.api.operations import freeze_heap
+from agentforge.api.uploads import zip_folder
 from agentforge.llm.base import Model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,15 +62,6 @@ def _serve(store_url: str, data: str, port: int, model: str) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def _zip(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                archive.write(path, (Path(folder.name) / path.relative_to(folder)).as_posix())
-    return buffer.getvalue()
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -88,7 +78,8 @@ def _prepare(base: str) -> str:
     admin = {"Authorization": f"Bearer {ADMIN}"}
     key: str = httpx.post(f"{base}/v1/workspaces", json={"workspace_id": "bench"}, headers=admin).json()["key"]["key"]
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
-        build = client.post("/v1/workspaces/bench/apps", params={"name": "desk"}, content=_zip(APP)).json()
+        archive = b"".join(zip_folder(APP))
+        build = client.post("/v1/workspaces/bench/apps", params={"name": "desk"}, content=archive).json()
         while build["state"] not in ("succeeded", "failed"):
             time.sleep(0.2)
             build = client.get(f"/v1/workspaces/bench/builds/{build['id']}").json()
