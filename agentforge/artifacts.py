@@ -50,10 +50,13 @@ class ByteSpan(Artifact):
 
 class DetectionReason(Artifact):
     code: str
-    """Stable machine name, e.g. `returns_literal`, `not_implemented`, `todo_marker`, `explicit_marker`."""
+    """Stable machine name, e.g. `returns_literal`, `not_implemented`, `smart_name`, `plumbing_name`."""
     detail: str
     """One human sentence: what in the code made us think so."""
     confidence: float = Field(ge=0.0, le=1.0)
+    """What this hint alone says: the logistic of its weight (below 0.5 for evidence against a stub)."""
+    weight: float = 0.0
+    """The hint's log-odds contribution to the module's confidence; negative for evidence against a stub."""
 
 
 class Param(Artifact):
@@ -105,11 +108,31 @@ class ScanWarning(Artifact):
     message: str
 
 
+class Candidate(Artifact):
+    """A function the scan judged and did not report, with the evidence it weighed (`scan --explain`)."""
+
+    id: str
+    name: str
+    path: str
+    span: ByteSpan
+    confidence: float = Field(ge=0.0, le=1.0)
+    reasons: list[DetectionReason] = Field(default_factory=list)
+    why: str
+    """One sentence: why it is not reported."""
+
+
 class ScanResult(Artifact):
     root: str
     modules: list[ModuleSpec] = Field(default_factory=list)
+    """The findings: stubs whose confidence reaches `min_confidence`."""
     warnings: list[ScanWarning] = Field(default_factory=list)
     files_scanned: int = 0
+    functions: int = 0
+    """Functions the scan read (the candidates for being a stub)."""
+    min_confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    """The threshold the findings were chosen by."""
+    candidates: list[Candidate] = Field(default_factory=list)
+    """With `explain`: the functions that showed some evidence of faking and were not reported."""
 
 
 # --------------------------------------------------------------------------------------------- plan

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from agentforge.artifacts import ScanResult, ScanWarning
+from agentforge.artifacts import Candidate, ModuleSpec, ScanResult, ScanWarning
 from agentforge.errors import ScanError
 from agentforge.scan import cache
 from agentforge.scan.budget import DEFAULT_FILE_SECONDS
@@ -22,9 +22,10 @@ from agentforge.scan.extractor import Extraction, LanguageExtractor, SourceFile
 from agentforge.scan.javascript.extractor import ScriptExtractor
 from agentforge.scan.python import PythonExtractor
 from agentforge.scan.registry import Registry
+from agentforge.scan.scoring import DEFAULT_MIN_CONFIDENCE
 from agentforge.scan.walk import discover
 
-__all__ = ["scan_repo"]
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "scan_repo"]
 
 
 def scan_repo(
@@ -33,8 +34,11 @@ def scan_repo(
     max_file_bytes: int = 1_000_000,
     cache_dir: Path | None = None,
     max_file_seconds: float | None = DEFAULT_FILE_SECONDS,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    explain: bool = False,
 ) -> ScanResult:
-    """Every stub module under `root`, with the warnings met on the way.
+    """Every stub module under `root` whose confidence reaches `min_confidence`, with the warnings met on
+    the way; with `explain`, also every function that showed some evidence and was not reported, and why.
 
     Per-file trouble (bad encoding, syntax errors, oversized files, unresolvable types, code nested past
     Python's recursion limit, a file taking over `max_file_seconds` to read) becomes a `ScanWarning` and a
@@ -60,7 +64,9 @@ def scan_repo(
                 stores[kind] = cache.EntryStore(cache_dir, kind, check, started_ns=started_ns)
     known = {rel: stat for store in stores.values() for rel, stat in store.known().items()}
     found = discover(root, wanted=registry.wants, max_file_bytes=max_file_bytes, known=known)
-    result = ScanResult(root=str(root), warnings=found.warnings, files_scanned=len(found.files))
+    result = ScanResult(
+        root=str(root), warnings=found.warnings, files_scanned=len(found.files), min_confidence=min_confidence
+    )
     if misplaced:
         message = "the scan cache may not live inside the scanned repository; scanned without it"
         result.warnings.append(ScanWarning(path=".", message=message))
@@ -72,8 +78,49 @@ def scan_repo(
         extraction = _extract(extractor, files, stores.get(extractor.language.value), max_file_seconds)
         result.modules += extraction.modules
         result.warnings += extraction.warnings
+        result.functions += extraction.functions
+    return finish(result, explain=explain)
+
+
+def finish(result: ScanResult, *, explain: bool) -> ScanResult:
+    """Every language's findings in one order, kept at the result's threshold; with `explain`, the rest as
+    candidates with the reason each was not reported."""
     result.modules.sort(key=lambda m: (m.path, m.span.start_byte))
+    rejected = [m for m in result.modules if m.confidence < result.min_confidence]
+    result.modules = _reported(result.modules, result.min_confidence)
+    unreported = tuple(f"{m.id}: " for m in rejected)
+    if unreported:  # a contract nobody is shown has nothing to warn about
+        result.warnings = [w for w in result.warnings if not w.message.startswith(unreported)]
+    if explain:
+        result.candidates = [_candidate(m, result.min_confidence) for m in rejected]
     return result
+
+
+def _reported(specs: list[ModuleSpec], threshold: float) -> list[ModuleSpec]:
+    """The findings at `threshold`, their call edges kept only between findings."""
+    kept = [m for m in specs if m.confidence >= threshold]
+    ids = {m.id for m in kept}
+    for m in kept:
+        m.calls = [c for c in m.calls if c in ids]
+        m.called_by = [c for c in m.called_by if c in ids]
+    return kept
+
+
+def _candidate(spec: ModuleSpec, threshold: float) -> Candidate:
+    against = [r for r in spec.reasons if r.weight < 0]
+    if against:
+        why = f"{'; '.join(r.detail.rstrip('.') for r in against)}: confidence {spec.confidence:.2f} < {threshold:.2f}."
+    else:
+        why = f"The evidence is too thin: confidence {spec.confidence:.2f} < {threshold:.2f}."
+    return Candidate(
+        id=spec.id,
+        name=spec.name,
+        path=spec.path,
+        span=spec.span,
+        confidence=spec.confidence,
+        reasons=spec.reasons,
+        why=why,
+    )
 
 
 def _facts_check(extractor: LanguageExtractor) -> Callable[[dict[str, Any]], object] | None:

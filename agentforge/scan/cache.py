@@ -41,10 +41,12 @@ from tree_sitter import Parser, Tree
 from agentforge.artifacts import ModuleSpec, ScanWarning
 from agentforge.config import default_home
 from agentforge.scan.extractor import Extraction, FileStat, SourceFile, fill_called_by
+from agentforge.scan.scoring import DELEGATION_CONFIDENCE
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 _PACKAGES = ("agentforge", "tree-sitter", "tree-sitter-python", "tree-sitter-javascript", "tree-sitter-typescript")
 S = TypeVar("S")
+P = TypeVar("P")
 
 
 def _version() -> str:
@@ -255,12 +257,14 @@ class Pipeline(Protocol):
 def extract(files: Sequence[SourceFile], pipeline: Pipeline, store: EntryStore | None) -> Extraction:
     """What the language's extractor returns for `files`, reusing every stored entry the edits leave valid."""
     if store is None:
-        return assemble(files, pipeline.full(files))
+        with gc_paused():
+            return assemble(files, pipeline.full(files))
     with gc_paused():
         keys = {f.rel: store.key(f) for f in files}
         reused = _reuse(files, keys, store, pipeline)
     if reused is None:
-        entries = pipeline.full(files)
+        with gc_paused():
+            entries = pipeline.full(files)
         reused = entries, set(entries)
     with gc_paused():
         store.save(files, keys, *reused)
@@ -289,9 +293,10 @@ def _reuse(
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Loading and applying a snapshot allocates some 10^5 objects, few of them garbage and none cyclic:
-    letting the cyclic collector walk the whole heap again and again meanwhile cost a quarter of a rescan's
-    time, more in a process holding much else. It runs again afterwards; a full scan never runs without it."""
+    """Loading and applying a snapshot, and judging every file, allocate some 10^5..10^6 objects (tree nodes,
+    values, specs), few of them garbage and none cyclic: letting the cyclic collector walk the whole heap again
+    and again meanwhile cost a quarter of a rescan's time and a third of a full scan's, more in a process
+    holding much else. It runs again afterwards."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -308,6 +313,33 @@ def stub_tables(specs: Iterable[ModuleSpec]) -> tuple[dict[str, ModuleSpec], dic
     for spec in by_id.values():
         by_name.setdefault(spec.name, []).append(spec.id)
     return by_id, by_name
+
+
+def stub_key(specs: Iterable[ModuleSpec]) -> set[tuple[str, bool]]:
+    """What other files' results depend on: each finding's id, and whether it is a stub for its callers."""
+    return {(s.id, s.confidence >= DELEGATION_CONFIDENCE) for s in specs}
+
+
+def settle(
+    pending: Sequence[P],
+    specs: Sequence[ModuleSpec],
+    hits: Callable[[P, dict[str, ModuleSpec], dict[str, list[str]]], list[str | None]],
+    promote: Callable[[P], ModuleSpec],
+) -> None:
+    """Delegation, to a fixed point: a pending function whose calls all reach stubs becomes a finding
+    (`promote`), and may in turn make its own callers stubs."""
+    stubs = [s for s in specs if s.confidence >= DELEGATION_CONFIDENCE]
+    left = list(pending)
+    while left:
+        by_id, by_name = stub_tables(stubs)
+        ready = [p for p in left if all(hit is not None for hit in hits(p, by_id, by_name))]
+        if not ready:
+            return
+        for item in ready:
+            left.remove(item)
+            spec = promote(item)
+            if spec.confidence >= DELEGATION_CONFIDENCE:
+                stubs.append(spec)
 
 
 def link(
@@ -335,5 +367,6 @@ def assemble(files: Sequence[SourceFile], entries: Mapping[str, Entry]) -> Extra
     warnings += [made(path=rel, message=m) for rel, e in ordered for m in e.judge_warnings]
     out.warnings = list({(w.path, w.message): w for w in warnings}.values())
     out.modules = [spec for _, e in ordered for spec in e.specs]  # entries are built per scan, never shared
+    out.functions = sum(int(e.facts.get("functions", 0)) for _, e in ordered)
     fill_called_by(out.modules)
     return out

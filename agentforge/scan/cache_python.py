@@ -22,17 +22,19 @@ from tree_sitter import Node, Parser
 import agentforge.scan.cache as store
 from agentforge.artifacts import ModuleSpec
 from agentforge.scan.budget import FileClock, judge_sites
-from agentforge.scan.cache import Entry, link, stub_tables
-from agentforge.scan.extractor import SourceFile
+from agentforge.scan.cache import Entry, link, settle, stub_key, stub_tables
+from agentforge.scan.extractor import Detection, SourceFile
 from agentforge.scan.python.calls import _target
 from agentforge.scan.python.classes import ClassInfo
-from agentforge.scan.python.detect import detect
-from agentforge.scan.python.extractor import _file_warnings
+from agentforge.scan.python.detect import delegated, new_judge
+from agentforge.scan.python.extractor import file_warnings
 from agentforge.scan.python.index import FileIndex, ParsedFile, RepoIndex, _index_file
+from agentforge.scan.python.literals import Static
 from agentforge.scan.python.modules import ModuleTable, absolute
 from agentforge.scan.python.sites import Site, sites
 from agentforge.scan.python.spec import build_spec
 from agentforge.scan.python.syntax import new_parser, nodes_of, text
+from agentforge.scan.scoring import CANDIDATE_CONFIDENCE
 
 
 def check_facts(facts: dict[str, Any]) -> None:
@@ -93,6 +95,9 @@ class _LazyIndex(RepoIndex):
             for name in constants:
                 self._constant_owner.setdefault(name, rel)
 
+    def module_files(self, module: str) -> list[str]:
+        return self._modules.files(module)
+
     def find_class(self, name: str, rel: str) -> ClassInfo | None:
         name, hit = self._lookup(name, rel, "classes")
         if hit is not None:
@@ -123,32 +128,47 @@ class _LazyIndex(RepoIndex):
 
 @dataclass(slots=True)
 class _Judged:
+    parsed: ParsedFile
     file_warnings: list[str] = field(default_factory=list)
     judge_warnings: list[str] = field(default_factory=list)
     found: dict[str, tuple[Site, ModuleSpec]] = field(default_factory=dict)
+    pending: dict[str, tuple[Site, Detection[Static]]] = field(default_factory=dict)
+    """Functions whose every answer is another function's: stubs once those are known to be."""
+    functions: int = 0
     complete: bool = True
 
 
 def _judge_file(parsed: ParsedFile, index: RepoIndex, clock: FileClock) -> _Judged:
-    """`python.extractor._judge` for one file, function by function under the file's budget."""
-    judged = _Judged(file_warnings=[w.message for w in _file_warnings(parsed)])
+    """Every function of one file, judged under the file's budget."""
+    judged = _Judged(
+        parsed, file_warnings=[w.message for w in file_warnings(parsed.rel, parsed.source, parsed.tree.root_node)]
+    )
     warn = judged.judge_warnings.append
+    found, functions = sites(parsed.rel, parsed.tree.root_node, index)
+    judge_one = new_judge(functions, index, parsed.source)
 
     def judge(site: Site) -> None:
-        detection = detect(site, index) if not site.node.has_error else None
+        judged.functions += 1
+        detection = judge_one.detect(site) if not site.node.has_error else None
         if detection is None:
             return
-        spec = build_spec(site, detection, index, parsed.source, warn)
-        if spec.id in judged.found:
-            warn(f"{spec.id} is defined twice; the later definition wins")
-        judged.found[spec.id] = (site, spec)
+        module_id = f"{parsed.rel}::{site.qualname}"
+        if module_id in judged.found or module_id in judged.pending:
+            warn(f"{module_id} is defined twice; the later definition wins")
+            judged.found.pop(module_id, None)
+            judged.pending.pop(module_id, None)
+        if detection.pending:
+            judged.pending[module_id] = (site, detection)
+            return
+        if detection.confidence >= CANDIDATE_CONFIDENCE:
+            judged.found[module_id] = (site, build_spec(site, detection, index, parsed.source, warn))
 
     def label(site: Site) -> str:
         return f"{parsed.rel}::{site.qualname}"
 
-    judged.complete = judge_sites(sites(parsed.rel, parsed.tree.root_node, index), judge, label, warn, clock)
+    judged.complete = judge_sites(found, judge, label, warn, clock)
     if not judged.complete:
-        judged.judge_warnings, judged.found = [clock.message()], {}
+        judged.judge_warnings, judged.found, judged.pending = [clock.message()], {}, {}
     return judged
 
 
@@ -168,6 +188,7 @@ class PythonPipeline:
             spent[f.rel] = time.perf_counter() - started
         index = RepoIndex(parsed)
         judged = {p.rel: _judge_file(p, index, FileClock(self.limit, spent[p.rel])) for p in parsed}
+        _settle(judged, judged, index)
         _link(judged, judged, index)
         return {p.rel: self._entry(index.files[p.rel], judged[p.rel]) for p in parsed}
 
@@ -184,10 +205,12 @@ class PythonPipeline:
         judged = {
             rel: _judge_file(lazy.trees[rel], index, FileClock(self.limit, lazy.parse_seconds[rel])) for rel in changed
         }
+        every = {f.rel: judged[f.rel] if f.rel in judged else unchanged[f.rel] for f in files}
+        _settle(judged, every, index)
         for rel, j in judged.items():
-            if not j.complete or set(j.found) != {s.id for s in changed[rel].specs}:
-                return None  # stubs appeared or vanished: other files' call links may change
-        _link(judged, {f.rel: judged[f.rel] if f.rel in judged else unchanged[f.rel] for f in files}, index)
+            if not j.complete or stub_key(s for _, s in j.found.values()) != stub_key(changed[rel].specs):
+                return None  # stubs appeared, vanished or crossed the delegation line: other files may change
+        _link(judged, every, index)
         return {rel: self._entry(lazy[rel], j) for rel, j in judged.items()}
 
     def _entry(self, file_index: FileIndex, judged: _Judged) -> Entry:
@@ -196,12 +219,37 @@ class PythonPipeline:
                 "digest": _digest(file_index) if self.keep_facts else "",
                 "classes": list(file_index.classes),
                 "constants": list(file_index.constants),
+                "functions": judged.functions,
             },
             file_warnings=judged.file_warnings,
             judge_warnings=judged.judge_warnings,
             specs=[spec for _, spec in judged.found.values()],
             cacheable=judged.complete,
         )
+
+
+def _specs(every: Mapping[str, _Judged | Entry]) -> list[ModuleSpec]:
+    return [s for j in every.values() for s in (j.specs if isinstance(j, Entry) else [s for _, s in j.found.values()])]
+
+
+def _settle(judged: dict[str, _Judged], every: Mapping[str, _Judged | Entry], index: RepoIndex) -> None:
+    """Turn the pending functions of `judged` whose calls all reach stubs (of `every` file) into findings."""
+    items = [(j, site, detection) for j in judged.values() for site, detection in j.pending.values()]
+
+    def hits(item: _Pending, by_id: dict[str, ModuleSpec], by_qualname: dict[str, list[str]]) -> list[str | None]:
+        _, site, detection = item
+        return [_target(call, site, index, by_id, by_qualname) for call in detection.pending]
+
+    def promote(item: _Pending) -> ModuleSpec:
+        j, site, detection = item
+        spec = build_spec(site, delegated(detection), index, j.parsed.source, j.judge_warnings.append)
+        j.found[spec.id] = (site, spec)
+        return spec
+
+    settle(items, _specs(every), hits, promote)
+
+
+_Pending = tuple[_Judged, Site, Detection[Static]]
 
 
 def _link(judged: dict[str, _Judged], every: Mapping[str, _Judged | Entry], index: RepoIndex) -> None:

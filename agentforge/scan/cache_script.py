@@ -22,12 +22,14 @@ from tree_sitter import Language, Node, Parser
 import agentforge.scan.cache as store
 from agentforge.artifacts import ModuleSpec
 from agentforge.scan.budget import FileClock, judge_sites
-from agentforge.scan.cache import Entry, link, stub_tables
-from agentforge.scan.extractor import SourceFile, first_error_line
-from agentforge.scan.javascript.detect import FileFacts, Site, detect, facts, sites
+from agentforge.scan.cache import Entry, link, settle, stub_key, stub_tables
+from agentforge.scan.extractor import Detection, SourceFile, first_error_line
+from agentforge.scan.javascript.detect import delegated, new_judge
 from agentforge.scan.javascript.extractor import ScriptExtractor, _target
-from agentforge.scan.javascript.syntax import descendants, grammar_for, text
+from agentforge.scan.javascript.sites import FileFacts, Site, facts, sites
+from agentforge.scan.javascript.syntax import Static, descendants, grammar_for, text
 from agentforge.scan.javascript.types import TypeIndex
+from agentforge.scan.scoring import CANDIDATE_CONFIDENCE
 
 Typedefs = dict[str, list[tuple[str, str, bool]]]
 
@@ -82,9 +84,13 @@ class _Parsed:
 @dataclass(slots=True)
 class _Judged:
     facts: FileFacts
+    parsed: _Parsed
     file_warnings: list[str] = field(default_factory=list)
     judge_warnings: list[str] = field(default_factory=list)
     found: dict[str, tuple[Site, ModuleSpec]] = field(default_factory=dict)
+    pending: dict[str, tuple[Site, Detection[Static]]] = field(default_factory=dict)
+    """Functions whose every answer is another function's: stubs once those are known to be."""
+    functions: int = 0
     complete: bool = True
 
 
@@ -112,6 +118,7 @@ class ScriptPipeline:
             types.decls.update(p.types.decls)
             types.typedefs.update(p.types.typedefs)
         judged = {p.file.rel: self._judge(p, types) for p in parsed}
+        self._settle(judged, judged, types)
         _link(judged, judged)
         return {p.file.rel: self._entry(p, judged[p.file.rel]) for p in parsed}
 
@@ -137,35 +144,67 @@ class ScriptPipeline:
 
         types = TypeIndex(decls=_LazyDecls(owners, load), typedefs=typedefs)
         judged = {rel: self._judge(loaded[rel], types) for rel in changed}
+        every = {f.rel: judged[f.rel] if f.rel in judged else unchanged[f.rel] for f in files}
+        self._settle(judged, every, types)
         for rel, j in judged.items():
-            if not j.complete or set(j.found) != {s.id for s in changed[rel].specs}:
-                return None  # stubs appeared or vanished: other files' call links may change
-        _link(judged, {f.rel: judged[f.rel] if f.rel in judged else unchanged[f.rel] for f in files})
+            if not j.complete or stub_key(s for _, s in j.found.values()) != stub_key(changed[rel].specs):
+                return None  # stubs appeared, vanished or crossed the delegation line: other files may change
+        _link(judged, every)
         return {rel: self._entry(loaded[rel], j) for rel, j in judged.items()}
 
     def _judge(self, parsed: _Parsed, types: TypeIndex) -> _Judged:
         """`ScriptExtractor.extract` for one file, function by function under the file's budget."""
         rel, root = parsed.file.rel, parsed.root
-        judged = _Judged(facts(rel, root))
+        judged = _Judged(facts(rel, root), parsed)
         if root.has_error:
             line = first_error_line(root)
             judged.file_warnings.append(f"syntax error near line {line}; definitions in the broken region are skipped")
         warn = judged.judge_warnings.append
+        every = sites(rel, root)
+        judge_one = new_judge(every, judged.facts)
+        found = [site for site in every if site.read]
 
         def judge(site: Site) -> None:
-            detection = detect(site, judged.facts) if not site.outer.has_error else None
-            if detection is not None:
-                spec = self.extractor._spec(site, detection, types, parsed.file.source, warn)
-                judged.found[spec.id] = (site, spec)
+            judged.functions += 1
+            detection = judge_one.detect(site) if not site.outer.has_error else None
+            if detection is None:
+                return
+            module_id = f"{rel}::{site.name}"
+            judged.found.pop(module_id, None)
+            judged.pending.pop(module_id, None)
+            if detection.pending:
+                judged.pending[module_id] = (site, detection)
+            elif detection.confidence >= CANDIDATE_CONFIDENCE:
+                judged.found[module_id] = (site, self.extractor._spec(site, detection, types, parsed.file.source, warn))
 
         def label(site: Site) -> str:
             return f"{rel}::{site.name}"
 
         clock = FileClock(self.limit, parsed.seconds)
-        judged.complete = judge_sites(sites(rel, root), judge, label, warn, clock)
+        judged.complete = judge_sites(found, judge, label, warn, clock)
         if not judged.complete:
-            judged.judge_warnings, judged.found = [clock.message()], {}
+            judged.judge_warnings, judged.found, judged.pending = [clock.message()], {}, {}
         return judged
+
+    def _settle(self, judged: dict[str, _Judged], every: Mapping[str, _Judged | Entry], types: TypeIndex) -> None:
+        """Turn the pending functions of `judged` whose calls all reach stubs (of `every` file) into findings."""
+        items = [(j, site, detection) for j in judged.values() for site, detection in j.pending.values()]
+
+        def hits(item: _Pending, by_id: dict[str, ModuleSpec], by_name: dict[str, list[str]]) -> list[str | None]:
+            j, site, detection = item
+            return [_target(_callee(call), site, j.facts, by_id, by_name) for call in detection.pending]
+
+        def promote(item: _Pending) -> ModuleSpec:
+            j, site, detection = item
+            source = j.parsed.file.source
+            spec = self.extractor._spec(site, delegated(detection), types, source, j.judge_warnings.append)
+            j.found[spec.id] = (site, spec)
+            return spec
+
+        specs = [
+            s for e in every.values() for s in (e.specs if isinstance(e, Entry) else [s for _, s in e.found.values()])
+        ]
+        settle(items, specs, hits, promote)
 
     def _entry(self, parsed: _Parsed, judged: _Judged) -> Entry:
         return Entry(
@@ -173,12 +212,21 @@ class ScriptPipeline:
                 "digest": _digest(parsed.types) if self.keep_facts else "",
                 "decls": list(parsed.types.decls),
                 "typedefs": parsed.types.typedefs,
+                "functions": judged.functions,
             },
             file_warnings=judged.file_warnings,
             judge_warnings=judged.judge_warnings,
             specs=[spec for _, spec in judged.found.values()],
             cacheable=judged.complete,
         )
+
+
+_Pending = tuple[_Judged, Site, Detection[Static]]
+
+
+def _callee(call: Node) -> str:
+    fn = call.child_by_field_name("function")
+    return text(fn) if fn is not None else ""
 
 
 def _link(judged: dict[str, _Judged], every: Mapping[str, _Judged | Entry]) -> None:

@@ -51,31 +51,45 @@ class SourceFile:
 @dataclass(slots=True)
 class Extraction:
     modules: list[ModuleSpec] = field(default_factory=list)
+    """Every function judged to show some evidence of faking, whatever its confidence."""
     warnings: list[ScanWarning] = field(default_factory=list)
+    functions: int = 0
 
 
 S = TypeVar("S")
 
 
+BIAS = -2.0
+"""The log-odds of a function being a stub before any evidence: most functions that show a little are not."""
+
+
+def logistic(logit: float) -> float:
+    return round(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit)))), 3)
+
+
 @dataclass(frozen=True, slots=True)
 class Detection(Generic[S]):
-    """Why a language's detector judged a function a stub, and the hard-coded answer it gives (`S` is that
+    """Why a language's detector judged a function, and the hard-coded answer it gives (`S` is that
     language's static value)."""
 
     reasons: list[DetectionReason]
     static: S | None = None
     static_node: Node | None = None
     """The returned expression whose text is the module's `static_source`."""
+    pending: tuple[Node, ...] = ()
+    """Calls to other functions of the repository that every answer is: a stub if they are (delegation)."""
 
     @property
     def confidence(self) -> float:
-        """Noisy-OR: independent hints reinforce each other, and one certain hint is enough."""
-        doubt = math.prod(1.0 - r.confidence for r in self.reasons)
-        return round(1.0 - doubt, 3)
+        """The weights add up as log-odds (independent hints reinforce each other, evidence against a stub
+        subtracts), and the logistic of the sum is the confidence; an explicit marker is certain."""
+        if any(r.code == "explicit_marker" for r in self.reasons):
+            return 1.0
+        return logistic(BIAS + sum(r.weight for r in self.reasons))
 
 
-def reason(code: str, detail: str, confidence: float) -> DetectionReason:
-    return DetectionReason(code=code, detail=detail, confidence=confidence)
+def reason(code: str, detail: str, weight: float) -> DetectionReason:
+    return DetectionReason(code=code, detail=detail, confidence=logistic(weight), weight=weight)
 
 
 class LanguageExtractor(Protocol):

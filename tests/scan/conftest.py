@@ -22,6 +22,11 @@ def shop() -> ScanResult:
 
 
 @pytest.fixture(scope="session")
+def shop_candidates() -> ScanResult:
+    return scan_repo(FIXTURES / "shop", explain=True)
+
+
+@pytest.fixture(scope="session")
 def shop_modules(shop: ScanResult) -> dict[str, ModuleSpec]:
     return {m.id: m for m in shop.modules}
 
@@ -51,13 +56,16 @@ def messy_repo(tmp_path: Path) -> Path:
         "shop/assistant_test.py": STUB,
         "conftest.py": STUB,
         "notes.txt": "return 'not python'\n",
-        "broken.py": STUB + "\ndef broken(:\n    return 1\n\n\ndef after() -> int:\n    return 2\n",
+        "broken.py": STUB
+        + "\ndef broken(:\n    return 1\n\n\ndef after(text: str) -> str:\n    return 'a canned reply'\n",
     }
     for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    (root / "latin.py").write_bytes(b'def latin() -> str:\n    return "caf\xe9"\n\n\n' + STUB.encode())
+    (root / "latin.py").write_bytes(
+        b'def latin(text: str) -> str:\n    return "un caf\xe9 pour vous"\n\n\n' + STUB.encode()
+    )
     (root / "big.py").write_text(STUB + "#" * 5_000 + "\n")
     outside = tmp_path / "outside"
     outside.mkdir()

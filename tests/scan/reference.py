@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from agentforge.artifacts import ScanResult
+from agentforge.scan import finish
 from agentforge.scan.registry import Registry
 from agentforge.scan.walk import discover
 
@@ -18,5 +19,5 @@ def reference_scan(root: Path, *, max_file_bytes: int = 1_000_000) -> ScanResult
         extraction = extractor.extract([f for f in found.files if registry.for_path(f.rel) is extractor])
         result.modules += extraction.modules
         result.warnings += extraction.warnings
-    result.modules.sort(key=lambda m: (m.path, m.span.start_byte))
-    return result
+        result.functions += extraction.functions
+    return finish(result, explain=False)

@@ -10,7 +10,7 @@ from agentforge.scan import scan_repo
 
 
 def test_public_api_is_pinned() -> None:
-    assert agentforge.scan.__all__ == ["scan_repo"]
+    assert agentforge.scan.__all__ == ["DEFAULT_MIN_CONFIDENCE", "scan_repo"]
 
 
 def test_missing_root_is_a_scan_error(tmp_path: Path) -> None:

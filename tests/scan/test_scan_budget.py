@@ -14,11 +14,12 @@ import agentforge.scan.cache_python as cache_python
 import agentforge.scan.cache_script as cache_script
 from agentforge.artifacts import ScanResult
 from agentforge.scan import scan_repo
+from agentforge.scan.judge import Judge
 
 DEPTH = 5_000
-STUB_TS = 'export function fine(): string {\n  return "ok";\n}\n'
-STUB_JS = 'export function fine() {\n  return "ok";\n}\n'
-STUB_PY = 'def fine() -> str:\n    return "ok"\n'
+STUB_TS = 'export function fine(text: string): string {\n  return "Thanks, an agent will reply soon.";\n}\n'
+STUB_JS = 'export function fine(text) {\n  return "Thanks, an agent will reply soon.";\n}\n'
+STUB_PY = 'def fine(text: str) -> str:\n    return "Thanks, an agent will reply soon."\n'
 
 
 def _nested(opening: str, middle: str, closing: str) -> str:
@@ -30,10 +31,10 @@ DEEP = {
     "arrays.js": f"export function arrays() {{\n  return {_nested('[', '1', ']')};\n}}\n" + STUB_JS,
     "objects.ts": f"const MOCK_DEEP = {_nested('{ a:', '1', '}')};\n\nexport function mock() {{\n"
     "  return MOCK_DEEP.a;\n}\n" + STUB_TS,
-    "generics.ts": f"type Deep = {_nested('Array<', 'string', '>')};\n\nexport function generic(): Deep {{\n"
-    "  return [];\n}\n" + STUB_TS,
-    "unions.ts": f"type U = {_nested('(', 'string', ')')};\n\nexport function union(): U {{\n  return 'u';\n}}\n"
-    + STUB_TS,
+    "generics.ts": f"type Deep = {_nested('Array<', 'string', '>')};\n\n"
+    "export function generic(text: string): Deep {\n  return [];\n}\n" + STUB_TS,
+    "unions.ts": f"type U = {_nested('(', 'string', ')')};\n\n"
+    "export function union(text: string): U {\n  return 'u';\n}\n" + STUB_TS,
     "arrows.js": f"export function arrows() {{\n  return {_nested('() =>', '1', '')};\n}}\n" + STUB_JS,
     "lists.py": f"def lists() -> list:\n    return {_nested('[', '1', ']')}\n\n\n" + STUB_PY,
     "parens.py": f"X = {_nested('(', '1', ')')}\n\n\ndef parens() -> int:\n    return X\n\n\n" + STUB_PY,
@@ -65,16 +66,16 @@ def test_deep_nesting_warns_and_keeps_the_rest(deep_repo: Path, tmp_path: Path) 
     assert scan_repo(deep_repo, max_file_bytes=10_000_000, cache_dir=tmp_path / "cache") == result
 
 
-def _slow(module: Any, monkeypatch: pytest.MonkeyPatch, slow_file: str, seconds: float) -> None:
+def _slow(monkeypatch: pytest.MonkeyPatch, slow_file: str, seconds: float) -> None:
     """Make judging each function of `slow_file` take `seconds`."""
-    real: Callable[..., Any] = module.detect
+    real: Callable[..., Any] = Judge.detect
 
-    def detect(site: Any, *args: Any) -> Any:
+    def detect(self: Judge[Any], site: Any) -> Any:
         if site.rel == slow_file:
             time.sleep(seconds)
-        return real(site, *args)
+        return real(self, site)
 
-    monkeypatch.setattr(module, "detect", detect)
+    monkeypatch.setattr(Judge, "detect", detect)
 
 
 @pytest.mark.parametrize(
@@ -88,7 +89,7 @@ def test_a_file_over_its_time_budget_is_skipped(
     root.mkdir()
     (root / slow).write_text(stub + "\n\n" + stub.replace("fine", "second"))
     (root / fast).write_text(stub)
-    _slow(module, monkeypatch, slow, 0.4)
+    _slow(monkeypatch, slow, 0.4)
     result = scan_repo(root, max_file_seconds=0.3, cache_dir=tmp_path / "cache")
     assert {m.path for m in result.modules} == {fast}
     assert _warned(result, slow) == ["skipped: reading it took over 0.3 s (the per-file time budget)"]

@@ -156,7 +156,7 @@ def test_interface_edit_reaches_dependent_files(repo: Path, tmp_path: Path, pars
 def test_files_added_removed_and_reverted(repo: Path, tmp_path: Path, parsed: list[bytes]) -> None:
     cache = tmp_path / "cache"
     first = scan_repo(repo, cache_dir=cache)
-    (repo / "web/extra.ts").write_text('export function extra(): string {\n  return "x";\n}\n')
+    (repo / "web/extra.ts").write_text('export function extra(text: string): string {\n  return "a canned reply";\n}\n')
     assert "web/extra.ts::extra" in {m.id for m in _warm(repo, cache, parsed).modules}
     (repo / "web/extra.ts").unlink()
     (repo / "web/other.ts").unlink()

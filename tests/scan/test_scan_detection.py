@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from agentforge.artifacts import ModuleSpec, ScanResult
+from agentforge.scan.extractor import BIAS, logistic
 
 A = "shop/assistant.py::"
 
@@ -23,8 +24,6 @@ EXPECTED_STUBS = {
     A + "profile",
     A + "all_replies",
     A + "plan_next_step",
-    A + "notify",
-    A + "balance",
     A + "intent_label",
     A + "route",
     A + "rewrite",
@@ -35,12 +34,13 @@ EXPECTED_STUBS = {
     A + "headline",
     A + "sentiment",
     A + "review",
-    A + "unannotated",
     A + "Assistant.greet",
     A + "Assistant.escalate",
     A + "Assistant.languages",
     "shop/boom.py::still_scanned",
 }
+NOT_REPORTED = {A + "notify", A + "balance", A + "unannotated"}
+"""Trivial constants (`return`, `-12.5`, `"n/a"`) on names that say nothing of smart work: evidence too thin."""
 
 
 def codes(module: ModuleSpec) -> list[str]:
@@ -50,6 +50,15 @@ def codes(module: ModuleSpec) -> list[str]:
 def test_exactly_the_stubs_are_found(shop: ScanResult) -> None:
     assert {m.id for m in shop.modules} == EXPECTED_STUBS
     assert shop.files_scanned == 6
+    assert shop.functions >= len(EXPECTED_STUBS)
+
+
+def test_thin_evidence_is_a_candidate_with_its_reason(shop_candidates: ScanResult) -> None:
+    rejected = {c.id: c for c in shop_candidates.candidates}
+    assert set(rejected) >= NOT_REPORTED
+    assert all(c.confidence < shop_candidates.min_confidence for c in rejected.values())
+    assert "too thin" in rejected[A + "balance"].why or "Nothing in its name" in rejected[A + "balance"].why
+    assert {m.id for m in shop_candidates.modules} == EXPECTED_STUBS
 
 
 def test_scanning_never_imports_the_code(shop_modules: dict[str, ModuleSpec]) -> None:
@@ -61,15 +70,11 @@ def test_scanning_never_imports_the_code(shop_modules: dict[str, ModuleSpec]) ->
 @pytest.mark.parametrize(
     ("name", "expected_codes", "example"),
     [
-        ("classify", ["returns_enum_member"], "other"),
-        ("urgency", ["returns_enum_member"], 2),
-        ("extract_customer", ["returns_constant_object"], None),
-        ("quote", ["returns_constant_object"], {"amount": 12.5, "currency": "USD"}),
-        (
-            "draft_reply",
-            ["returns_literal", "placeholder_text"],
-            "Thanks! An agent will get back to you shortly.",
-        ),
+        ("classify", ["returns_literal", "smart_name"], "other"),
+        ("urgency", ["returns_literal"], 2),
+        ("extract_customer", ["returns_literal"], None),
+        ("quote", ["returns_literal"], {"amount": 12.5, "currency": "USD"}),
+        ("draft_reply", ["returns_literal", "placeholder_text"], "Thanks! An agent will get back to you shortly."),
         ("headline", ["returns_literal", "placeholder_text"], "Lorem ipsum dolor sit amet"),
         ("summarize", ["returns_literal", "todo_marker"], {"title": "Summary", "bullets": []}),
         ("answer", ["returns_literal"], None),
@@ -78,12 +83,10 @@ def test_scanning_never_imports_the_code(shop_modules: dict[str, ModuleSpec]) ->
         ("translate", ["not_implemented"], None),
         ("tag", ["not_implemented"], None),
         ("pick_reply", ["returns_mock_data"], "We are on it."),
-        ("suggest", ["returns_mock_data", "placeholder_text"], "Try turning it off and on again."),
+        ("suggest", ["returns_mock_data", "random_pick"], "Try turning it off and on again."),
         ("profile", ["returns_mock_data"], {"name": "Bob", "plan": "free"}),
         ("all_replies", ["returns_mock_data"], ["Thanks for writing in!", "We are on it."]),
         ("plan_next_step", ["not_implemented"], None),
-        ("notify", ["returns_literal"], None),
-        ("balance", ["returns_literal"], -12.5),
         ("intent_label", ["returns_literal"], "other"),
         ("route", ["explicit_marker"], None),
         ("rewrite", ["explicit_marker"], None),
@@ -93,11 +96,10 @@ def test_scanning_never_imports_the_code(shop_modules: dict[str, ModuleSpec]) ->
 )
 def test_rules(shop_modules: dict[str, ModuleSpec], name: str, expected_codes: list[str], example: object) -> None:
     module = shop_modules[A + name]
-    assert codes(module) == expected_codes
+    assert set(expected_codes) <= set(codes(module)), codes(module)
     if example is not None:
         assert module.static_example == example
-    assert all(r.detail.endswith(".") and 0 < r.confidence <= 1 for r in module.reasons)
-    assert module.confidence == pytest.approx(max(r.confidence for r in module.reasons), abs=0.35)
+    assert all((r.detail.endswith(".") and 0 < r.confidence < 1) or r.code == "explicit_marker" for r in module.reasons)
 
 
 def test_constant_object_reads_its_arguments_and_enum_members(shop_modules: dict[str, ModuleSpec]) -> None:
@@ -111,10 +113,10 @@ def test_constant_object_reads_its_arguments_and_enum_members(shop_modules: dict
     assert module.static_source is not None and module.static_source.startswith("Customer(name=")
 
 
-def test_confidence_combines_the_reasons(shop_modules: dict[str, ModuleSpec]) -> None:
+def test_confidence_adds_the_weights_as_log_odds(shop_modules: dict[str, ModuleSpec]) -> None:
     plain, boosted = shop_modules[A + "sentiment"], shop_modules[A + "draft_reply"]
-    assert plain.confidence == plain.reasons[0].confidence
-    assert boosted.confidence > max(r.confidence for r in boosted.reasons)
+    assert plain.confidence == logistic(BIAS + sum(r.weight for r in plain.reasons))
+    assert boosted.confidence > plain.confidence  # a placeholder phrase adds to the same shape
     assert shop_modules[A + "route"].confidence == 1.0
     assert shop_modules[A + "score_lead"].confidence > shop_modules[A + "translate"].confidence
 

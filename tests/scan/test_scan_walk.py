@@ -41,7 +41,7 @@ def test_invalid_utf8_gives_a_warning_and_exact_spans(messy_repo: Path) -> None:
     result = scan_repo(messy_repo)
     latin = {m.name: m for m in result.modules if m.path == "latin.py"}
     assert set(latin) == {"latin", "stub"}
-    assert latin["latin"].static_example == "caf\ufffd"
+    assert latin["latin"].static_example == "un caf\ufffd pour vous"
     source = (messy_repo / "latin.py").read_bytes()
     stub = latin["stub"]
     assert source[stub.span.start_byte : stub.span.end_byte] == b'def stub() -> str:\n    return "stub"'

@@ -15,19 +15,11 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 
-from agentforge.artifacts import JsonSchema, Language, ModuleSpec, Param, ScanWarning
-from agentforge.scan.extractor import Detection, Extraction, SourceFile, fill_called_by, first_error_line
-from agentforge.scan.javascript.detect import (
-    TODO,
-    FileFacts,
-    Site,
-    comments_above,
-    detect,
-    facts,
-    is_async,
-    sites,
-)
-from agentforge.scan.javascript.syntax import Static, descendants, literal, parse, span, text
+from agentforge.artifacts import JsonSchema, Language, ModuleSpec, Param
+from agentforge.scan.extractor import Detection, Extraction, SourceFile
+from agentforge.scan.javascript.detect import TODO, comments_above, is_async
+from agentforge.scan.javascript.sites import FileFacts, Site
+from agentforge.scan.javascript.syntax import Static, literal, span, text
 from agentforge.scan.javascript.types import SchemaResolver, TypeIndex
 
 TEST_DIRS = frozenset({"test", "tests", "__tests__"})
@@ -62,31 +54,11 @@ class ScriptExtractor:
         return bool(TEST_NAME.search(name) or GENERATED_NAME.search(name))
 
     def extract(self, files: Sequence[SourceFile]) -> Extraction:
-        out = Extraction()
-        parsed = [facts(f.rel, parse(f.rel, f.source)) for f in files]
-        types = TypeIndex()
-        for file in parsed:
-            types.add_file(file.root)
-            if file.root.has_error:
-                line = first_error_line(file.root)
-                message = f"syntax error near line {line}; definitions in the broken region are skipped"
-                out.warnings.append(ScanWarning(path=file.rel, message=message))
-        found: dict[str, tuple[Site, ModuleSpec]] = {}
-        for file, source in zip(parsed, files, strict=True):
-            for site in sites(file.rel, file.root):
-                detection = detect(site, file) if not site.outer.has_error else None
-                if detection is None:
-                    continue
+        """The per-file pipeline of `scan/cache_script.py`, over the whole file set at once."""
+        from agentforge.scan.cache import assemble
+        from agentforge.scan.cache_script import ScriptPipeline
 
-                def warn(message: str, rel: str = file.rel) -> None:
-                    out.warnings.append(ScanWarning(path=rel, message=message))
-
-                spec = self._spec(site, detection, types, source.source, warn)
-                found[spec.id] = (site, spec)
-        _link_calls(list(found.values()), {f.rel: f for f in parsed})
-        out.modules = [spec for _, spec in found.values()]
-        out.warnings = list({(w.path, w.message): w for w in out.warnings}.values())
-        return out
+        return assemble(files, ScriptPipeline(self, max_file_seconds=None, keep_facts=False).full(files))
 
     def _spec(
         self, site: Site, detection: Detection[Static], types: TypeIndex, source: bytes, warn: Callable[[str], None]
@@ -207,31 +179,19 @@ def _intent(site: Site, jsdoc: str) -> str:
     return " ".join(split.lower().split())
 
 
-def _link_calls(found: Sequence[tuple[Site, ModuleSpec]], files: dict[str, FileFacts]) -> None:
-    """Calls among stubs: same-file names, `this.method`, and imported names with one candidate."""
-    by_name: dict[str, list[str]] = {}
-    for site, spec in found:
-        by_name.setdefault(site.name, []).append(spec.id)
-    by_id = {spec.id: spec for _, spec in found}
-    for site, spec in found:
-        targets: set[str] = set()
-        for call in descendants(site.body):
-            fn = call.child_by_field_name("function") if call.type == "call_expression" else None
-            target = _target(text(fn), site, files[site.rel], by_id, by_name) if fn is not None else None
-            if target is not None and target != spec.id:
-                targets.add(target)
-        spec.calls = sorted(targets)
-    fill_called_by(list(by_id.values()))
-
-
 def _target(
     name: str, site: Site, file: FileFacts, by_id: dict[str, ModuleSpec], by_name: dict[str, list[str]]
 ) -> str | None:
-    if name.startswith("this.") and "." in site.name:
-        candidate = f"{site.rel}::{site.name.rsplit('.', 1)[0]}.{name[5:]}"
+    """The stub a call names: a method of the same class (`this.m`), a function of an enclosing scope or
+    of the file, or an imported function with one stub of that name in the repository."""
+    if name.startswith("this.") and site.scope:
+        candidate = f"{site.rel}::{site.scope}.{name[5:]}"
         return candidate if candidate in by_id else None
-    if f"{site.rel}::{name}" in by_id:
-        return f"{site.rel}::{name}"
+    parts = site.name.split(".")[:-1]
+    for i in range(len(parts), -1, -1):
+        candidate = f"{site.rel}::{'.'.join([*parts[:i], name])}"
+        if candidate in by_id:
+            return candidate
     if name in file.imports and len(by_name.get(name, [])) == 1:
         return by_name[name][0]
     return None

@@ -1,77 +1,169 @@
-"""Stub detection: does a function only pretend to think?
+"""Stub detection for Python: does a function only pretend to think?
 
-A stub's body, docstring and comments aside, is one hard-coded answer (a literal, an enum member, a
-constant object, an item of a MOCK_ collection) or no answer at all (`pass`, `...`,
-`raise NotImplementedError`). Anything else is real computation and is left alone, unless the author marks
-it with `# agentforge: dynamic` or `@dynamic`.
+The body is read by the flow reader (`flow.py`) into language-neutral facts, scored with what the function
+is for (`scan/scoring.py`, `scan/intent.py`). A function whose every answer is another function's call is
+held as pending: it is a stub exactly when those functions are (delegation, settled once every file is read).
+`# agentforge: dynamic` or `@dynamic` marks any function, whatever its body.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from tree_sitter import Node
 
 from agentforge.artifacts import DetectionReason
+from agentforge.scan.evidence import REAL, Facts, Value
 from agentforge.scan.extractor import Detection, reason
+from agentforge.scan.intent import Intent
+from agentforge.scan.judge import HELPER_STATEMENTS, Judge
 from agentforge.scan.python.classes import ClassKind
+from agentforge.scan.python.flow import Flow
 from agentforge.scan.python.index import RepoIndex
-from agentforge.scan.python.literals import Shape, Static, evaluate
-from agentforge.scan.python.sites import STUB_STATEMENTS, Site
-from agentforge.scan.python.syntax import (
-    descendants,
-    docstring,
-    docstring_node,
-    dotted,
-    last_name,
-    longer_than,
-    nodes_of,
-    statements,
-    string_value,
-    text,
-)
+from agentforge.scan.python.literals import Static, evaluate
+from agentforge.scan.python.modules import absolute
+from agentforge.scan.python.sites import Functions, Site
+from agentforge.scan.python.syntax import descendants, docstring, docstring_node, last_name, longer_than, nodes_of, text
+from agentforge.scan.scoring import combine, shape
 
 MARKER = re.compile(r"#\s*agentforge:\s*dynamic\b", re.IGNORECASE)
 TODO = re.compile(r"\b(TODO|FIXME)\b")
 PLACEHOLDER = re.compile(
     r"lorem ipsum|coming soon|placeholder|will get back to you|\bTBD\b|not (yet )?implemented", re.IGNORECASE
 )
-MOCK_NAME = re.compile(r"^_?(MOCK|FAKE|SAMPLE)_[A-Z0-9_]+$")
-MOCK_WORD = re.compile(r"\b_?(MOCK|FAKE|SAMPLE)_")
 NEVER_STUBS = frozenset({"overload", "abstractmethod", "abstractproperty", "abstractclassmethod"})
 """Decorators whose functions are declarations by design: their empty bodies are the point."""
+ROUTE = re.compile(r"\.(?:route|get|post|put|patch|delete|websocket|api_route)\(\s*[rbuf]?[\"']([^\"']*)")
+ABSTRACT_BASES = frozenset({"ABC", "ABCMeta", "Protocol", "Interface"})
 
 
-def detect(site: Site, index: RepoIndex) -> Detection[Static] | None:
-    body = site.body
+class Reader:
+    """What judging a Python file needs beside its sites: the index and the names its functions rebind."""
+
+    def __init__(self, index: RepoIndex, source: bytes) -> None:
+        self.index = index
+        found = re.findall(rb"\bglobal\s+([\w, ]+)", source) if b"global" in source else []
+        self._rebound = {n.strip() for names in found for n in names.split(b",")}
+        """Module names some function rebinds (`global x`): state, not constants."""
+        self.constants: dict[str, Value] = {}
+        """The values of the module constants the file's functions read, each read once."""
+
+    def rebound(self, name: str) -> bool:
+        return name.encode() in self._rebound
+
+
+def new_judge(functions: Functions, index: RepoIndex, source: bytes) -> Judge[Site]:
+    reader = Reader(index, source)
+
+    def short(site: Site) -> bool:
+        return site.read or not longer_than(site.body, HELPER_STATEMENTS)
+
+    return Judge(functions.find, lambda s: s.node.start_byte, lambda s, j: _detect(s, j, reader), short)
+
+
+def _candidates(site: Site, call: Node, name: str) -> list[str]:
+    """The qualified names a call may reach in this file: `self.m` a method of the class, a plain name the
+    innermost enclosing scope's function first, then the module's."""
+    fn = call.child_by_field_name("function")
+    if fn is not None and fn.type == "attribute":
+        return [f"{site.scope}.{name}"] if site.owner is not None else []
+    parts = site.qualname.split(".")
+    return [".".join([*parts[:i], name]) for i in range(len(parts), -1, -1)]
+
+
+def _flow(site: Site, judge: Judge[Site], reader: Reader) -> Flow:
+    index = reader.index
+
+    def constant(name: str) -> Node | None:
+        if reader.rebound(name):
+            return None
+        return index.find_constant(name, site.rel)
+
+    def local(call: Node, name: str) -> Value | None:
+        return judge.call(call, _candidates(site, call, name))
+
+    def imported(name: str) -> bool:
+        found = index.files[site.rel].imports.get(name) if site.rel in index.files else None
+        return (
+            found is not None and found.name is not None and bool(index.module_files(absolute(found.module, site.rel)))
+        )
+
+    def static(node: Node) -> Static | None:
+        return evaluate(node, index, site.rel)
+
+    flow = Flow(_params(site), constant, local, imported, static)
+    flow.constants = reader.constants
+    return flow
+
+
+def _params(site: Site) -> list[str]:
+    node = site.node.child_by_field_name("parameters")
+    names = []
+    for param in node.named_children if node is not None else []:
+        if param.type in ("keyword_separator", "positional_separator", "comment"):
+            continue
+        name = param.child_by_field_name("name") or (param.named_children[0] if param.named_child_count else param)
+        names.append(text(name).lstrip("*"))
+    bound = site.owner is not None and "staticmethod" not in {last_name(d) for d in site.decorators}
+    return names[1:] if bound and names else names
+
+
+def _detect(site: Site, judge: Judge[Site], reader: Reader) -> tuple[Detection[Static] | None, Facts]:
+    marker = _marker(site)
+    if marker is None and _declaration(site, reader.index):
+        return None, Facts()
+    facts = _flow(site, judge, reader).read(site.body, docstring_node(site.body))
+    found = shape(facts)
+    pending = not found and facts.answers and all(a.calls and not a.mask & REAL for a in facts.answers)
+    if not found and not pending:
+        return (Detection([marker]) if marker is not None else None), facts
+    intent = _intent(site).reasons()
+    hints = _hints(site)
+    if pending:
+        calls = tuple(c for a in facts.answers for c in a.calls)
+        return Detection([*([marker] if marker else []), *intent, *hints], pending=calls), facts
+    reasons = [*([marker] if marker else []), *combine(found, intent), *hints]
+    static = _static(facts, reader.index, site.rel)
+    return Detection(reasons, static, facts.static_node if static is not None else None), facts
+
+
+def delegated(detection: Detection[Static]) -> Detection[Static]:
+    """A pending detection once its calls are known to be stubs."""
+    delegation = reason("delegates_to_stub", "Its answer is the answer of a stub it calls.", 3.0)
+    return Detection([*detection.reasons[:1], delegation, *detection.reasons[1:]], detection.static)
+
+
+def _declaration(site: Site, index: RepoIndex) -> bool:
+    """Functions whose empty or constant bodies are the point: overloads, abstract and protocol methods,
+    property setters, dunders."""
     names = {last_name(d) for d in site.decorators}
     if names & NEVER_STUBS or site.owner_kind is ClassKind.PROTOCOL:
-        return None
+        return True
     if any(d.endswith((".setter", ".deleter")) for d in site.decorators):
-        return None
-    marker = _marker(site)
-    if site.name.startswith("__") and site.name.endswith("__") and marker is None:
-        return None
-    found = _body(site, body, index)
-    if found is None:
-        return Detection([marker]) if marker is not None else None
-    reasons = ([marker] if marker is not None else []) + found.reasons + _hints(site, body, index)
-    return Detection(reasons, found.static, found.static_node)
+        return True
+    if site.name.startswith("__") and site.name.endswith("__"):
+        return True
+    owner = site.owner
+    if owner is not None and (
+        {last_name(b) for b in owner.bases} & ABSTRACT_BASES or owner.name.startswith(("Base", "Abstract"))
+    ):
+        body = [c for c in site.body.named_children if c.type != "comment"]
+        return len(body) <= 2 and all(
+            c.type in ("pass_statement", "expression_statement", "raise_statement") for c in body
+        )
+    return False
 
 
 def _marker(site: Site) -> DetectionReason | None:
     if any(last_name(d) == "dynamic" for d in site.decorators):
-        return reason("explicit_marker", "A @dynamic decorator marks the function as dynamic.", 1.0)
+        return reason("explicit_marker", "A @dynamic decorator marks the function as dynamic.", 10.0)
     if not site.mentions_marker:
         return None
     comments = comments_above(site.outer)
-    # Every `MARKER` match holds these ASCII letters (none has a non-ASCII case fold), so a byte search
-    # spares the comment query in almost every function.
     if b"agentforge" in (site.outer.text or b"").lower():
         comments += nodes_of("comment", site.outer)
     if any(MARKER.search(text(c)) for c in comments):
-        return reason("explicit_marker", "An `# agentforge: dynamic` comment marks the function.", 1.0)
+        return reason("explicit_marker", "An `# agentforge: dynamic` comment marks the function.", 10.0)
     return None
 
 
@@ -87,77 +179,63 @@ def comments_above(outer: Node) -> list[Node]:
     return found
 
 
-def _body(site: Site, body: Node, index: RepoIndex) -> Detection[Static] | None:
-    if longer_than(body, STUB_STATEMENTS):
-        return None  # most bodies: decided without building their statement lists
-    doc = docstring_node(body)
-    rest = [s for s in statements(body) if s != doc]
-    if not rest:
-        return Detection([reason("not_implemented", "The body is only a docstring.", 0.7)])
-    if len(rest) > 1:
+def _intent(site: Site) -> Intent:
+    notes = [text(c) for c in comments_above(site.outer)]
+    if b"#" in (site.node.text or b""):
+        notes += [text(c) for c in nodes_of("comment", site.node)]
+    doc = docstring(site.body) or ""
+    owner = site.owner.name if site.owner is not None else site.scope.rsplit(".", 1)[-1]
+    route = next((m.group(1) for d in _decorator_texts(site) if (m := ROUTE.search(d))), "")
+    return Intent(site.name, owner, site.rel, " ".join([doc, *notes]), _params(site), route)
+
+
+def _decorator_texts(site: Site) -> list[str]:
+    if site.outer.type != "decorated_definition":
+        return []
+    return [text(c) for c in site.outer.children if c.type == "decorator"]
+
+
+def _hints(site: Site) -> list[DetectionReason]:
+    """Supporting evidence: a TODO note, a placeholder phrase in the hard-coded text."""
+    hints = []
+    raw = text(site.body)
+    notes = [text(c) for c in nodes_of("comment", site.node)] if b"#" in (site.node.text or b"") else []
+    notes.append(docstring(site.body) or "")
+    tag = next((m.group(1) for n in notes if (m := TODO.search(n))), None)
+    if tag is not None:
+        hints.append(reason("todo_marker", f"A {tag} note marks the function as unfinished.", 0.7))
+    if PLACEHOLDER.search(raw):
+        doc = docstring_node(site.body)
+        strings = (
+            n
+            for n in descendants(site.body)
+            if n.type == "string" and (doc is None or not doc.start_byte <= n.start_byte < doc.end_byte)
+        )
+        phrase = next((m.group(0) for s in strings if (m := PLACEHOLDER.search(text(s)))), None)
+        if phrase is not None:
+            hints.append(
+                reason("placeholder_text", f"The hard-coded text holds the placeholder phrase {phrase!r}.", 1.0)
+            )
+    return hints
+
+
+def _static(facts: Facts, index: RepoIndex, rel: str) -> Static | None:
+    """One representative hard-coded answer: the first literal answer, else the item of the mock collection
+    the answer picks (a constant subscript), the collection itself when it is the answer, else its first."""
+    node = facts.static_node
+    if node is not None and facts.mock_data is None:
+        return evaluate(node, index, rel)
+    if facts.mock_data is None:
         return None
-    stmt = rest[0]
-    if stmt.type == "pass_statement":
-        return Detection([reason("not_implemented", "The body is only `pass`.", 0.7)])
-    if stmt.type == "expression_statement" and [c.type for c in stmt.named_children] == ["ellipsis"]:
-        return Detection([reason("not_implemented", "The body is only `...`.", 0.7)])
-    if stmt.type == "raise_statement" and _raises_not_implemented(stmt):
-        return Detection([reason("not_implemented", "The body only raises NotImplementedError.", 0.9)])
-    if stmt.type == "return_statement":
-        value = stmt.named_children[0] if stmt.named_child_count else None
-        if value is None:
-            return Detection([reason("returns_literal", "The body is a bare `return`.", 0.6)], Static(None))
-        return _returned(site, value, index)
-    return None
-
-
-def _raises_not_implemented(stmt: Node) -> bool:
-    exc = stmt.named_children[0] if stmt.named_child_count else None
-    if exc is not None and exc.type == "call":
-        exc = exc.child_by_field_name("function")
-    name = dotted(exc) if exc is not None else None
-    return name is not None and last_name(name) == "NotImplementedError"
-
-
-def _returned(site: Site, value: Node, index: RepoIndex) -> Detection[Static] | None:
-    static = evaluate(value, index, site.rel)
-    if static is not None:
-        if static.shape is Shape.ENUM_MEMBER:
-            detail = f"The body only returns the fixed enum member `{text(value)}`."
-            return Detection([reason("returns_enum_member", detail, 0.75)], static, value)
-        if static.shape is Shape.OBJECT:
-            if not static.value:
-                return None  # `Model()` is a factory of defaults, not a hard-coded answer
-            detail = f"The body only returns a `{static.type_name}` built from constant arguments."
-            return Detection([reason("returns_constant_object", detail, 0.75)], static, value)
-        detail = f"The body only returns a hard-coded {type(static.value).__name__} literal."
-        return Detection([reason("returns_literal", detail, 0.6)], static, value)
-    if not MOCK_WORD.search(text(value)):
-        return None
-    mock = next((n for n in descendants(value) if _is_mock(n)), None)
-    if mock is None or text(mock) in _param_names(site):
-        return None
-    example = _mock_example(value, mock, index, site.rel)
-    detail = f"The body only returns data drawn from the mock collection `{text(mock)}`."
-    return Detection([reason("returns_mock_data", detail, 0.8)], example, value)
-
-
-def _param_names(site: Site) -> set[str]:
-    params = site.node.child_by_field_name("parameters")
-    return {text(n) for n in descendants(params) if n.type == "identifier"} if params is not None else set()
-
-
-def _mock_example(value: Node, mock: Node, index: RepoIndex, rel: str) -> Static | None:
-    """A representative item: the one a constant subscript picks, else the collection's first."""
-    collection_node = index.find_constant(text(mock), rel)
+    collection_node = index.find_constant(facts.mock_data, rel)
     collection = evaluate(collection_node, index, rel) if collection_node is not None else None
     if collection is None:
         return None
-    items: Any = collection.value
-    if value == mock:
+    items = collection.value
+    if node is not None and node.type == "identifier":
         return collection
-    key_node = value.child_by_field_name("subscript") if value.type == "subscript" else None
-    key = evaluate(key_node) if key_node is not None and value.child_by_field_name("value") == mock else None
+    key_node = node.child_by_field_name("subscript") if node is not None and node.type == "subscript" else None
+    key = evaluate(key_node) if key_node is not None else None
     if (
         key is not None
         and isinstance(items, list)
@@ -169,30 +247,4 @@ def _mock_example(value: Node, mock: Node, index: RepoIndex, rel: str) -> Static
         return Static(items[key.value])
     if isinstance(items, dict):
         items = list(items.values())
-    return Static(items[0]) if isinstance(items, list) and items else None
-
-
-def _hints(site: Site, body: Node, index: RepoIndex) -> list[DetectionReason]:
-    """Supporting evidence that only ever adds to a body that is already a stub."""
-    hints = []
-    notes = [text(c) for c in nodes_of("comment", site.node)] + [docstring(body) or ""]
-    tag = next((m.group(1) for n in notes if (m := TODO.search(n))), None)
-    if tag is not None:
-        hints.append(reason("todo_marker", f"A {tag} note marks the function as unfinished.", 0.5))
-    raw = text(body)
-    if "\\" not in raw and not MOCK_WORD.search(raw) and not PLACEHOLDER.search(raw):
-        return hints  # unescaped strings are slices of `raw`, and no mock is named: no phrase can be found
-    doc = docstring_node(body)
-    written = [n for stmt in statements(body) if stmt != doc for n in descendants(stmt)]
-    mocks = [index.find_constant(text(n), site.rel) for n in written if _is_mock(n)]
-    written += [n for mock in mocks if mock is not None for n in descendants(mock)]
-    strings = (string_value(n) or "" for n in written if n.type == "string")
-    phrase = next((m.group(0) for s in strings if (m := PLACEHOLDER.search(s))), None)
-    if phrase is not None:
-        detail = f"The hard-coded text holds the placeholder phrase {phrase!r}."
-        hints.append(reason("placeholder_text", detail, 0.6))
-    return hints
-
-
-def _is_mock(node: Node) -> bool:
-    return node.type == "identifier" and MOCK_NAME.match(text(node)) is not None
+    return Static(items[0]) if isinstance(items, list) and items else collection

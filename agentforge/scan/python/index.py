@@ -65,6 +65,10 @@ class RepoIndex:
             for name, node in file.constants.items():
                 self._first_constant.setdefault(name, node)
 
+    def module_files(self, module: str) -> list[str]:
+        """The scanned files a dotted module name (absolute) can be."""
+        return self._modules.files(module)
+
     def find_class(self, name: str, rel: str) -> ClassInfo | None:
         return self._find(name, rel, lambda f: f.classes, self._first_class)
 
@@ -111,8 +115,13 @@ class RepoIndex:
         return self.members(info) if info is not None and self.kind(info) is ClassKind.ENUM else None
 
     def members(self, info: ClassInfo) -> dict[str, Any]:
-        """An enum's members and values in order, `auto()` numbered as the enum module would."""
-        return enum_members(info, str_valued=bool({"str", "StrEnum"} & {last_name(b) for b in info.bases}))
+        """An enum's members and values in order, `auto()` numbered as the enum module would (read once)."""
+        memo: dict[tuple[str, int], dict[str, Any]] = self.__dict__.setdefault("_members", {})
+        if info.key not in memo:
+            memo[info.key] = enum_members(
+                info, str_valued=bool({"str", "StrEnum"} & {last_name(b) for b in info.bases})
+            )
+        return memo[info.key]
 
     def model_field_names(self, name: str, rel: str) -> list[str] | None:
         info = self.find_class(name, rel)
