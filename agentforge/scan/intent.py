@@ -73,6 +73,9 @@ PROMPT_WORDS = frozenset({"prompt", "prompts", "instruction", "instructions", "t
                           "messages", "payload", "request", "headers", "schema", "tools", "block", "blocks",
                           "input", "inputs", "context"})  # fmt: skip
 """Nouns of what feeds a model call: a function building one serves real AI work, it does not fake it."""
+PLUMBING_FILES = frozenset({"errors", "error", "exceptions", "middleware", "middlewares", "config", "settings",
+                            "health", "logging", "logger", "constants", "migrations", "auth", "db", "database"})  # fmt: skip
+"""File and folder names of plumbing: a canned answer there is an error message or a setting."""
 RULE_WORDS = frozenset({"rule", "rules", "regex", "regexes", "ruleset"})
 """Words of code that says it applies rules: real, deterministic logic by its own account."""
 PROMPT_PARAMS = frozenset({"prompt", "query", "question", "message", "utterance", "user_message", "user_input",
@@ -152,6 +155,8 @@ class Intent:
         feeds = [w for w in name if w in PROMPT_WORDS]
         if mock_name is not None:
             return found
+        if not smart and (w := next((w for w in folders if w in PLUMBING_FILES), None)) is not None:
+            found.append(_hint("plumbing_file", f"It lives in a file or folder of plumbing ({w}).", -1.5))
         ruled = next((w for w in name + owner + folders if w in RULE_WORDS), None)
         if ruled is not None:
             found.append(_hint("rule_based", f"Its name, class or file says it is rule-based ({ruled}).", -1.5))

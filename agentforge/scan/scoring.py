@@ -133,7 +133,7 @@ def shape(facts: Facts, *, delegates: bool = False) -> list[DetectionReason]:
         found.append(reason("truncation", "It cuts the input short and calls that the answer.", 1.0))
     if facts.latency and (found or canned):
         found.append(reason("simulated_latency", "It waits on a timer before answering, as a model would.", 1.5))
-    if facts.stream and any(_content(a) or _echo(a) for a in answers):
+    if facts.stream and (facts.latency or all(_canned(a) for a in answers)) and any(_content(a) for a in answers):
         found.append(reason("fake_stream", "It hands out hard-coded pieces one by one, as a stream would.", 1.0))
     fake = bool(found)
     if fake and facts.has_inputs and not uses_input and canned:

@@ -523,7 +523,7 @@ class Flow:
                 found = self.local(node, prop, True)
                 return (found | joined if not found.calls else found) if found is not None else Value(STATE) | joined
             if prop in TEXT_METHODS or prop in TEST_METHODS or prop in CUTTERS or prop in NORMALIZERS:
-                return self._method(prop, self.value(obj), values)
+                return self._method(prop, self.value(obj), values, head=len(args) >= 2 and text(args[0]) == "0")
             if prop in ("then", "catch", "finally"):
                 return self.value(obj) | joined
         elif fn.type == "identifier":
@@ -534,11 +534,11 @@ class Flow:
                 return Value(LOCAL, 0, (node,))
         return Value(REAL) | joined
 
-    def _method(self, prop: str, receiver: Value, args: list[Value]) -> Value:
+    def _method(self, prop: str, receiver: Value, args: list[Value], *, head: bool = False) -> Value:
         if prop in ("join", "concat", "replace", "replaceAll", "padStart", "padEnd"):
             kept = args if prop in ("join", "concat") else [operand(a) for a in args[:1]] + args[1:]
             return receiver | join(kept)
-        if prop in CUTTERS and receiver.mask & INPUT:
+        if prop in CUTTERS and receiver.mask & INPUT and head:  # `slice(0, n)`: the beginning, as a fake summary keeps
             return receiver.adding(CUT) | join([operand(a) for a in args])
         if prop in NORMALIZERS and receiver.mask & (INPUT | STATE):
             return receiver.adding(TEXT)
@@ -639,9 +639,14 @@ class Flow:
                     self.facts.text_tests += 1
             elif prop == "test" and _regex_receiver(fn) and any(self.value(a).mask & (INPUT | STATE) for a in args):
                 self.facts.text_tests += 1
-            self.value(node)
+            if self.value(node).mask & REAL:
+                self.facts.data_rules += 1  # a decision on what real work found: logic, not a guess
             return
-        self.value(node)
+        tested = self.value(node).mask
+        if tested & REAL:
+            self.facts.data_rules += 1
+        elif tested & (INPUT | DERIVED | TEXT | CUT):
+            self.facts.choices += 1
 
 
 def _regex_receiver(fn: Node | None) -> bool:

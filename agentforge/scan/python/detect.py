@@ -137,7 +137,7 @@ def _declaration(site: Site, index: RepoIndex) -> bool:
     """Functions whose empty or constant bodies are the point: overloads, abstract and protocol methods,
     property setters, dunders."""
     names = {last_name(d) for d in site.decorators}
-    if names & NEVER_STUBS or site.owner_kind is ClassKind.PROTOCOL:
+    if names & NEVER_STUBS or site.owner_kind is ClassKind.PROTOCOL or _type_checking_only(site.outer):
         return True
     if any(d.endswith((".setter", ".deleter")) for d in site.decorators):
         return True
@@ -151,6 +151,18 @@ def _declaration(site: Site, index: RepoIndex) -> bool:
         return len(body) <= 2 and all(
             c.type in ("pass_statement", "expression_statement", "raise_statement") for c in body
         )
+    return False
+
+
+def _type_checking_only(outer: Node) -> bool:
+    """Under `if TYPE_CHECKING:`: a declaration for the type checker, never run."""
+    node = outer.parent
+    while node is not None and node.type not in ("function_definition", "module"):
+        if node.type == "if_statement" and b"TYPE_CHECKING" in (
+            node.child_by_field_name("condition").text or b"" if node.child_by_field_name("condition") else b""
+        ):
+            return True
+        node = node.parent
     return False
 
 

@@ -427,7 +427,7 @@ class Flow:
         if index is None:
             return value
         if index.type == "slice":
-            return value.adding(CUT) if value.mask & INPUT else value
+            return value.adding(CUT) if value.mask & INPUT and _head(index) else value
         key = self.value(index)
         if key.mask & RANDOM and value.mask & LIT:
             self.facts.random_pick = True
@@ -516,6 +516,9 @@ class Flow:
             parts = node.named_children
             values = [self.value(p) for p in parts]
             inputish = any(v.mask & (INPUT | STATE) for v in values)
+            if any(v.mask & REAL for v in values):
+                self.facts.data_rules += 1  # a decision on what real work found: logic, not a guess
+                return
             if any(op in ("in", "not in") for op in ops) and inputish:
                 literal = next((p for p in parts if p.type in ("string", "concatenated_string")), None)
                 spaced = literal is not None and " " in (string_value(literal) or "")
@@ -544,9 +547,23 @@ class Flow:
                 or (name in ("any", "all") and " in " in text(node) and value.mask & TEXT)
             ):
                 self.facts.text_tests += 1
+            elif value.mask & REAL:
+                self.facts.data_rules += 1  # a decision on what real work found: logic, not a guess
             return
-        if self.value(node).mask & (INPUT | DERIVED | TEXT | CUT):
+        tested = self.value(node).mask
+        if tested & REAL:
+            self.facts.data_rules += 1
+        elif tested & (INPUT | DERIVED | TEXT | CUT):
             self.facts.choices += 1  # a test of the input's truthiness or a flag of it: a rule, not a guess
+
+
+def _head(index: Node) -> bool:
+    """`[:n]` or `[0:n]`: the input's beginning, what a fake summary keeps (`[5:]` drops a prefix: parsing)."""
+    parts = [c for c in index.children if c.type != "comment"]
+    colon = next((i for i, c in enumerate(parts) if c.type == ":"), None)
+    if colon is None or colon + 1 >= len(parts) or parts[colon + 1].type in (":", "unary_operator"):
+        return False  # no stop, or a negative one (`[:-1]` drops the end: parsing)
+    return colon == 0 or (parts[0].text or b"") == b"0"
 
 
 def _literal(value: Any) -> Value:
