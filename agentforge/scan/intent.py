@@ -74,7 +74,8 @@ PROMPT_WORDS = frozenset({"prompt", "prompts", "instruction", "instructions", "t
                           "input", "inputs", "context"})  # fmt: skip
 """Nouns of what feeds a model call: a function building one serves real AI work, it does not fake it."""
 PLUMBING_FILES = frozenset({"errors", "error", "exceptions", "middleware", "middlewares", "config", "settings",
-                            "health", "logging", "logger", "constants", "migrations", "auth", "db", "database"})  # fmt: skip
+                            "health", "logging", "logger", "constants", "migrations", "auth", "db",
+                            "database"})  # fmt: skip
 """File and folder names of plumbing: a canned answer there is an error message or a setting."""
 RULE_WORDS = frozenset({"rule", "rules", "regex", "regexes", "ruleset"})
 """Words of code that says it applies rules: real, deterministic logic by its own account."""

@@ -550,10 +550,10 @@ class Flow:
             elif value.mask & REAL:
                 self.facts.data_rules += 1  # a decision on what real work found: logic, not a guess
             return
-        tested = self.value(node).mask
-        if tested & REAL:
+        mask = self.value(node).mask
+        if mask & REAL:
             self.facts.data_rules += 1
-        elif tested & (INPUT | DERIVED | TEXT | CUT):
+        elif mask & (INPUT | DERIVED | TEXT | CUT):
             self.facts.choices += 1  # a test of the input's truthiness or a flag of it: a rule, not a guess
 
 
