@@ -158,9 +158,8 @@ def _type_checking_only(outer: Node) -> bool:
     """Under `if TYPE_CHECKING:`: a declaration for the type checker, never run."""
     node = outer.parent
     while node is not None and node.type not in ("function_definition", "module"):
-        if node.type == "if_statement" and b"TYPE_CHECKING" in (
-            node.child_by_field_name("condition").text or b"" if node.child_by_field_name("condition") else b""
-        ):
+        condition = node.child_by_field_name("condition") if node.type == "if_statement" else None
+        if condition is not None and b"TYPE_CHECKING" in (condition.text or b""):
             return True
         node = node.parent
     return False
