@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,11 +16,13 @@ from agentforge.cli.dynamize import dynamize
 from agentforge.cli.jobs import jobs_app, worker
 from agentforge.cli.keys import keys_app
 from agentforge.cli.model_commands import models_app
-from agentforge.cli.render import modules_table, plan_table, print_warnings
-from agentforge.cli.scanning import NoCacheOpt, archive_stem, repo_folder, scan_path
+from agentforge.cli.render import plan_table
+from agentforge.cli.scan_command import scan
+from agentforge.cli.scanning import MinConfidenceOpt, NoCacheOpt, archive_stem, repo_folder, scan_path
 from agentforge.cli.workspaces import workspaces_app
 from agentforge.errors import AgentforgeError, ConfigError, NotFoundError
 from agentforge.learn.dataset import DatasetFormat, DatasetSplit
+from agentforge.scan.scoring import DEFAULT_MIN_CONFIDENCE
 
 app = typer.Typer(
     name="agentforge",
@@ -60,38 +61,6 @@ def _fail(exc: AgentforgeError) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-class ScanFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    SARIF = "sarif"
-
-
-@app.command()
-def scan(
-    path: RepoArg,
-    output_format: Annotated[
-        ScanFormat, typer.Option("--format", help="table for people, json for tools, sarif for editors and CI.")
-    ] = ScanFormat.TABLE,
-    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
-    no_cache: NoCacheOpt = False,
-) -> None:
-    """Find the stub functions of a prototype and their typed contracts (never imports the code)."""
-    from agentforge.cli.sarif import to_sarif
-
-    try:
-        with repo_folder(path) as root:
-            result = scan_path(root, no_cache=no_cache)
-    except AgentforgeError as exc:
-        raise _fail(exc) from exc
-    if as_json or output_format is ScanFormat.JSON:
-        typer.echo(result.model_dump_json(indent=2))
-    elif output_format is ScanFormat.SARIF:
-        typer.echo(json.dumps(to_sarif(result), indent=2))
-    else:
-        console.print(modules_table(result))
-        print_warnings(console, result)
-
-
 @app.command()
 def plan(
     path: RepoArg,
@@ -100,6 +69,7 @@ def plan(
     ),
     model: ModelOpt = "smollm2-135m-instruct",
     no_cache: NoCacheOpt = False,
+    min_confidence: MinConfidenceOpt = DEFAULT_MIN_CONFIDENCE,
     review: Annotated[
         bool, typer.Option("--review", help="Stop before writing: show the plan and take edits (checkpointed).")
     ] = False,
@@ -141,7 +111,7 @@ def plan(
     try:
         kinds_and_roles = load_catalog(catalog or ())
         with repo_folder(path) as root:
-            result = scan_path(root, no_cache=no_cache)
+            result = scan_path(root, no_cache=no_cache, min_confidence=min_confidence)
         chooser = load_model(model, console) if ask_model else None
         if review:
             the_plan = review_plan(
@@ -179,6 +149,7 @@ def build(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder for the dynamic app.")],
     model: ModelOpt = "smollm2-135m-instruct",
     no_cache: NoCacheOpt = False,
+    min_confidence: MinConfidenceOpt = DEFAULT_MIN_CONFIDENCE,
     ask_model: AskModelOpt = False,
     teams: TeamsOpt = False,
     catalog: CatalogOpt = None,
@@ -194,7 +165,7 @@ def build(
         kinds_and_roles = load_catalog(catalog or ())
         chooser = load_model(model, console) if ask_model else None
         with repo_folder(path) as root:
-            result = scan_path(root, no_cache=no_cache)
+            result = scan_path(root, no_cache=no_cache, min_confidence=min_confidence)
             the_plan = make_plan(
                 result.modules, root=str(path), base_model=model, model=chooser, teams=teams, catalog=kinds_and_roles
             )
@@ -408,5 +379,6 @@ def dataset_export(
     )
 
 
+app.command()(scan)
 app.command()(dynamize)
 app.command()(worker)

@@ -7,7 +7,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from agentforge.artifacts import JsonSchema, ModuleSpec, Plan, ScanResult
+from agentforge.artifacts import DetectionReason, JsonSchema, ModuleSpec, Plan, ScanResult
 
 
 def schema_summary(schema: JsonSchema) -> str:
@@ -24,12 +24,34 @@ def modules_table(result: ScanResult) -> Table:
     table = Table(title=f"Stub modules in {result.root}", show_lines=False)
     table.add_column("module", overflow="fold")
     table.add_column("output")
-    table.add_column("why it is a stub")
+    table.add_column("why it is a stub (against: -)")
     table.add_column("conf.", justify="right")
     for spec in result.modules:
-        reasons = ", ".join(r.code for r in spec.reasons)
-        table.add_row(spec.id, schema_summary(spec.output_schema), reasons, f"{spec.confidence:.2f}")
+        table.add_row(spec.id, schema_summary(spec.output_schema), _codes(spec.reasons), f"{spec.confidence:.2f}")
     return table
+
+
+def candidates_table(result: ScanResult) -> Table:
+    """The functions that showed some evidence and were not reported, with the evidence and why not."""
+    table = Table(title=f"Considered and not reported (below {result.min_confidence:.2f})")
+    table.add_column("function", overflow="fold")
+    table.add_column("evidence (against: -)")
+    table.add_column("why not", overflow="fold")
+    table.add_column("conf.", justify="right")
+    for c in sorted(result.candidates, key=lambda c: -c.confidence):
+        table.add_row(c.id, _codes(c.reasons), c.why, f"{c.confidence:.2f}")
+    return table
+
+
+def summary_line(result: ScanResult) -> str:
+    return (
+        f"{result.files_scanned} files, {result.functions} functions read, {len(result.candidates)} candidates "
+        f"left out, {len(result.modules)} stubs found (min confidence {result.min_confidence:.2f})"
+    )
+
+
+def _codes(reasons: list[DetectionReason]) -> str:
+    return ", ".join(f"-{r.code}" if r.weight < 0 else r.code for r in reasons)
 
 
 def agents_text(role: str, reviewer: str | None, tools: list[str]) -> str:

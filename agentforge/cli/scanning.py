@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from agentforge.artifacts import ScanResult
+from agentforge.scan.scoring import DEFAULT_MIN_CONFIDENCE
 
 NoCacheOpt = Annotated[
     bool,
@@ -20,6 +21,17 @@ NoCacheOpt = Annotated[
     ),
 ]
 
+
+MinConfidenceOpt = Annotated[
+    float,
+    typer.Option(
+        "--min-confidence",
+        min=0.0,
+        max=1.0,
+        help="Report the stubs whose confidence reaches this (default 0.5, chosen on a labelled corpus of real "
+        "prototypes: lower finds more, with more false positives; `scan --explain` shows what is left out).",
+    ),
+]
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 
@@ -44,10 +56,13 @@ def repo_folder(path: Path) -> Iterator[Path]:
         yield project_root(unpack_archive(path, Path(tmp) / archive_stem(path)).root)
 
 
-def scan_path(path: Path, *, no_cache: bool) -> ScanResult:
+def scan_path(
+    path: Path, *, no_cache: bool, min_confidence: float = DEFAULT_MIN_CONFIDENCE, explain: bool = False
+) -> ScanResult:
     """`scan_repo` with its cache under AGENTFORGE_HOME (never inside the repo): a rescan re-reads only the
     files that changed, and the result is the same as `--no-cache` gives."""
     from agentforge.scan import scan_repo
     from agentforge.scan.cache import default_cache_dir
 
-    return scan_repo(path, cache_dir=None if no_cache else default_cache_dir(path))
+    cache_dir = None if no_cache else default_cache_dir(path)
+    return scan_repo(path, cache_dir=cache_dir, min_confidence=min_confidence, explain=explain)
