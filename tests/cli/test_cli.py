@@ -90,15 +90,15 @@ def test_scan_explain_lists_what_was_left_out_and_why() -> None:
     table = runner.invoke(app, ["scan", str(SAMPLE), "--explain", "--no-cache"], env={"COLUMNS": "240"})
     assert table.exit_code == 0, table.output
     assert "Considered and not reported" in table.output
-    assert "support_hours" in table.output  # a config getter: shown with the evidence against it
+    assert "format_reply" in table.output  # a formatter: shown with the evidence against it
     assert "functions read" in table.output and "3 stubs found (min confidence 0.50)" in table.output
     plain = json.loads(runner.invoke(app, ["scan", str(SAMPLE), "--json"]).output)
     assert plain["candidates"] == []  # candidates only when asked for
     explained = json.loads(runner.invoke(app, ["scan", str(SAMPLE), "--json", "--explain"]).output)
     left_out = {c["id"]: c for c in explained["candidates"]}
-    assert "support_desk/config.py::support_hours" in left_out
+    assert "support_desk/formatting.py::format_reply" in left_out
     assert all(c["confidence"] < 0.5 and c["why"].endswith(".") for c in left_out.values())
-    assert any(r["weight"] < 0 for r in left_out["support_desk/config.py::support_hours"]["reasons"])
+    assert any(r["weight"] < 0 for r in left_out["support_desk/formatting.py::format_reply"]["reasons"])
 
 
 def test_min_confidence_moves_the_threshold() -> None:
