@@ -82,6 +82,9 @@ class ModuleSpec(Artifact):
     body_span: ByteSpan
     """The function body: the exact bytes `build` replaces."""
     is_async: bool = False
+    feeds: str | None = None
+    """The callback parameter the stub hands its answer to (`push(chunk)`) instead of returning it; the build
+    feeds the runtime's answer to it."""
     params: list[Param] = Field(default_factory=list)
     input_schema: JsonSchema = Field(default_factory=dict)
     """Object schema whose properties are the parameters."""

@@ -28,7 +28,8 @@ class _Edit:
     start: int
     end: int
     text: bytes
-    is_async: bool = False
+    helper: str = "call_module"
+    """The client function the rewritten body calls (the import line names every one used)."""
 
 
 @cache
@@ -168,22 +169,45 @@ def _stub_edit(source: bytes, tree: Tree, spec: ModuleSpec, newline: bytes) -> _
     annotation = func.child_by_field_name("return_type")
     arrow = f" -> {_text(annotation)}" if annotation else ""
     inputs = ", ".join(f"{json.dumps(n, ensure_ascii=False)}: {n}" for n in _input_names(func, spec))
+    generator = _is_generator(block)
     lines += [
         (0, f"# agentforge: served by the agentforge runtime (module {spec.id}).".encode()),
         *((0, line) for line in note),
         (0, f"{'async ' if is_async else ''}def _agentforge_static(){arrow}:".encode()),
         (1, static),
-        (0, b"return await acall_module(" if is_async else b"return call_module("),
-        (1, json.dumps(spec.id, ensure_ascii=False).encode() + b","),
-        (1, f"{{{inputs}}},".encode()),
-        (1, f"returns={_returns(annotation)},".encode()),
-        (1, b"fallback=_agentforge_static,"),
-        (0, b")"),
     ]
+    call = [(1, json.dumps(spec.id, ensure_ascii=False).encode() + b","), (1, f"{{{inputs}}},".encode())]
+    if generator:  # a stream stays a stream: the runtime's answer in pieces, or the prototype's own stream
+        helper = "astream_module" if is_async else "stream_module"
+        head = b"async for _agentforge_piece in astream_module(" if is_async else b"yield from stream_module("
+        lines += [(0, head), *call, (1, b"fallback=_agentforge_static,"), (0, b"):" if is_async else b")")]
+        lines += [(1, b"yield _agentforge_piece")] if is_async else []
+    else:
+        helper = "acall_module" if is_async else "call_module"
+        head = b"return await acall_module(" if is_async else b"return call_module("
+        lines += [
+            (0, head),
+            *call,
+            (1, f"returns={_returns(annotation)},".encode()),
+            (1, b"fallback=_agentforge_static,"),
+        ]
+        lines += [(0, b")")]
     body = newline.join(indent + unit * level + text for level, text in lines)
     # The first line's indentation is already in the file, unless the body shared the def's line.
     body = newline + body if inline else body[len(indent) :]
-    return _Edit(block.start_byte, block.end_byte, body, is_async)
+    return _Edit(block.start_byte, block.end_byte, body, helper)
+
+
+def _is_generator(block: Node) -> bool:
+    """Whether the body yields (nested functions, classes and lambdas aside): the stub is a stream."""
+    stack = list(block.named_children)
+    while stack:
+        node = stack.pop()
+        if node.type == "yield":
+            return True
+        if node.type not in ("function_definition", "class_definition", "lambda", "decorated_definition"):
+            stack.extend(node.named_children)
+    return False
 
 
 def _returns(annotation: Node | None) -> str:
@@ -243,7 +267,7 @@ def rewrite_python(source: bytes, specs: Sequence[ModuleSpec], *, path: str) -> 
     for before, after in pairwise(edits):
         if after.start < before.end:
             raise BuildError(f"{path}: two modules overlap (one stub is nested in another); rescan the repo")
-    names = sorted({"acall_module" if edit.is_async else "call_module" for edit in edits})
+    names = sorted({edit.helper for edit in edits})
     result = source
     for edit in [_import_edit(tree, source, names, newline), *edits][::-1]:
         result = result[: edit.start] + edit.text + result[edit.end :]

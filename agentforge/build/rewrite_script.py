@@ -21,7 +21,7 @@ import tree_sitter_typescript
 from tree_sitter import Language, Node, Parser, Tree
 
 from agentforge.artifacts import ModuleSpec
-from agentforge.build.script_client import CALL, CALL_SYNC, Flavor
+from agentforge.build.script_client import CALL, CALL_SYNC, FEED, PIECES, Flavor
 from agentforge.errors import BuildError
 
 FUNCTION_TYPES = frozenset(
@@ -38,7 +38,8 @@ class _Edit:
     start: int
     end: int
     text: bytes
-    is_sync: bool = False
+    helpers: tuple[str, ...] = (CALL,)
+    """The client functions the rewritten body uses (the import line names every one used)."""
 
 
 @cache
@@ -197,8 +198,7 @@ def _stub_edit(source: bytes, tree: Tree, spec: ModuleSpec, newline: bytes) -> _
     if hashlib.sha256(source[spec.span.start_byte : spec.span.end_byte]).hexdigest() != spec.source_hash:
         raise BuildError(f"{spec.id}: file changed since scan (the function's source hash differs), rescan")
     func, body = _find_function(tree, spec)
-    if _is_generator(func):
-        raise BuildError(f"{spec.id}: generator functions cannot be served by the runtime; unmark it")
+    generator = _is_generator(func)
     is_async = any(c.type == "async" for c in func.children)
     promise = _returns_promise(func, spec)
     outer_indent = _line_indent(source, func.start_byte)
@@ -229,16 +229,27 @@ def _stub_edit(source: bytes, tree: Tree, spec: ModuleSpec, newline: bytes) -> _
             "// The prototype's original static value below is the documented last-resort fallback,",
             "// returned only when the runtime cannot be reached.",
         ]
-    arrow = f"const agentforgeStatic = {'async ' if is_async else ''}(){annotation} => ".encode()
-    call = CALL if promise else CALL_SYNC
     module_id = json.dumps(spec.id, ensure_ascii=False)
-    lines = [
-        *(line.encode() for line in note),
-        arrow + static + b";",
-        f"return {call}({module_id}, {_inputs(func, spec)}, agentforgeStatic);".encode(),
-    ]
+    inputs = _inputs(func, spec)
+    if generator:  # a stream stays a stream: the runtime's answer in pieces, or the prototype's own stream
+        if not static.startswith(b"{"):
+            static = b"{" + newline + indent + unit + b"return " + static + b";" + newline + indent + b"}"
+        head = f"const agentforgeStatic = {'async ' if is_async else ''}function* (){annotation} ".encode()
+        call = f"await {CALL}" if is_async else CALL_SYNC
+        used: tuple[str, ...] = (CALL if is_async else CALL_SYNC, PIECES)
+        final = f"yield* {PIECES}({call}({module_id}, {inputs}, agentforgeStatic));"
+    elif spec.feeds:  # it hands its answer to a callback: the runtime's answer is fed to the same callback
+        head = f"const agentforgeStatic = (){annotation} => ".encode()
+        used = (FEED,)
+        final = f"{FEED}({module_id}, {inputs}, agentforgeStatic, {spec.feeds});"
+    else:
+        head = f"const agentforgeStatic = {'async ' if is_async else ''}(){annotation} => ".encode()
+        call = CALL if promise else CALL_SYNC
+        used = (call,)
+        final = f"return {call}({module_id}, {inputs}, agentforgeStatic);"
+    lines = [*(line.encode() for line in note), head + static + b";", final.encode()]
     text = b"{" + newline + b"".join(indent + line + newline for line in lines) + outer_indent + b"}"
-    return _Edit(body.start_byte, body.end_byte, text, is_sync=not promise)
+    return _Edit(body.start_byte, body.end_byte, text, used)
 
 
 def _directive_end(tree: Tree, source: bytes) -> int:
@@ -250,6 +261,8 @@ def _directive_end(tree: Tree, source: bytes) -> int:
             position = child.end_byte
         else:
             break
+    if position == 0:
+        return 0  # nothing to keep above it: the import goes first (the first line may open a stub)
     end_of_line = source.find(b"\n", position)
     return len(source) if end_of_line < 0 else end_of_line + 1
 
@@ -285,7 +298,7 @@ def rewrite_script(source: bytes, specs: Sequence[ModuleSpec], *, path: str, fla
     for before, after in pairwise(edits):
         if after.start < before.end:
             raise BuildError(f"{path}: two modules overlap (one stub is nested in another); rescan the repo")
-    names = sorted({CALL_SYNC if edit.is_sync else CALL for edit in edits})
+    names = sorted({name for edit in edits for name in edit.helpers})
     result = source
     everything = [_import_edit(tree, source, flavor, names, specifier, newline), *edits]
     for edit in sorted(everything, key=lambda e: e.start, reverse=True):

@@ -15,6 +15,8 @@ from importlib.resources import files
 CLIENT_STEM = "agentforge_client"
 CALL = "agentforgeCall"
 CALL_SYNC = "agentforgeCallSync"
+PIECES = "agentforgePieces"
+FEED = "agentforgeFeed"
 
 
 class Flavor(StrEnum):

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,7 +23,15 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
-__all__ = ["DEFAULT_URL", "AgentforgeClientError", "acall_module", "call_module"]
+__all__ = [
+    "DEFAULT_URL",
+    "AgentforgeClientError",
+    "acall_module",
+    "astream_module",
+    "call_module",
+    "pieces",
+    "stream_module",
+]
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 DEFAULT_TIMEOUT_S = 120.0
@@ -136,3 +145,40 @@ async def acall_module(
         _warn(module_id, exc)
         return await fallback()
     return result
+
+
+def pieces(answer: Any) -> Iterator[Any]:
+    """The runtime's answer as a stream: a text word by word (spaces kept, so the pieces join back into the
+    answer), a list item by item, anything else whole."""
+    if isinstance(answer, str):
+        yield from re.findall(r"\S+\s*|\s+", answer) or [answer]
+    elif isinstance(answer, list):
+        yield from answer
+    else:
+        yield answer
+
+
+def stream_module(module_id: str, inputs: dict[str, Any], *, fallback: Callable[[], Iterable[Any]]) -> Iterator[Any]:
+    """What a rewritten generator stub yields: the runtime's answer in `pieces`, or, when the runtime cannot
+    be reached, the prototype's own stream (`fallback`, the stub's original generator)."""
+    unreached = object()
+    answer = call_module(module_id, inputs, returns=None, fallback=lambda: unreached)
+    yield from fallback() if answer is unreached else pieces(answer)
+
+
+async def astream_module(
+    module_id: str, inputs: dict[str, Any], *, fallback: Callable[[], AsyncIterable[Any]]
+) -> AsyncIterator[Any]:
+    """`stream_module` for async generator stubs."""
+    unreached = object()
+
+    async def not_reached() -> object:
+        return unreached
+
+    answer = await acall_module(module_id, inputs, returns=None, fallback=not_reached)
+    if answer is unreached:
+        async for piece in fallback():
+            yield piece
+    else:
+        for piece in pieces(answer):
+            yield piece

@@ -159,6 +159,8 @@ class Facts:
     """One representative hard-coded answer and its node, for `ModuleSpec.static_example` and the fallback."""
     guards: int = 0
     """Errors raised or thrown under a condition: validation, not refusal."""
+    feeds: str | None = None
+    """The callback parameter the body hands its answers to (`push(chunk)`), when that is how it answers."""
     choices: int = 0
     """Tests of the input against hard-coded strings (`style === "poetic"`, a `switch` over an option)."""
     state_rules: int = 0

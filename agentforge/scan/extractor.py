@@ -78,6 +78,8 @@ class Detection(Generic[S]):
     """The returned expression whose text is the module's `static_source`."""
     pending: tuple[Node, ...] = ()
     """Calls to other functions of the repository that every answer is: a stub if they are (delegation)."""
+    feeds: str | None = None
+    """The callback parameter the stub hands its answers to, when it returns none (`Facts.feeds`)."""
 
     @property
     def confidence(self) -> float:

@@ -75,8 +75,8 @@ def test_import_follows_the_module_system_and_the_header(built: Path) -> None:
     client = (built / "src/agentforge_client.ts").read_text()
     assert 'export type ModuleId = "legacy/old.js::classify" | "src/ai.mjs::suggestTitle" |' in client
     assert (
-        "module.exports = { MODULE_IDS, AgentforgeClientError, agentforgeCall, agentforgeCallSync };"
-        in (built / "legacy/agentforge_client.cjs").read_text()
+        "module.exports = { MODULE_IDS, AgentforgeClientError, agentforgeCall, agentforgeCallSync, "
+        "agentforgePieces, agentforgeFeed };" in (built / "legacy/agentforge_client.cjs").read_text()
     )
 
 

@@ -182,3 +182,52 @@ export function agentforgeCallSync(moduleId, inputs, fallback) {
   }
   return result;
 }
+
+/**
+ * @param {unknown} answer
+ * @returns {unknown[]}
+ */
+function textPieces(answer) {
+  if (typeof answer === "string") {
+    return answer.match(/\S+\s*|\s+/g) ?? [answer];
+  }
+  return Array.isArray(answer) ? answer : [answer];
+}
+
+/**
+ * What a rewritten generator stub yields: the prototype's own stream when the runtime could not be reached
+ * (its fallback generator), else the runtime's answer in pieces (a text word by word, a list item by item).
+ * @param {unknown} answer
+ * @returns {Iterable<unknown> | AsyncIterable<unknown>}
+ */
+export function agentforgePieces(answer) {
+  if (answer !== null && typeof answer === "object" && !Array.isArray(answer)) {
+    if (typeof answer[Symbol.iterator] === "function" || typeof answer[Symbol.asyncIterator] === "function") {
+      return answer;
+    }
+  }
+  return textPieces(answer);
+}
+
+const UNREACHED = Symbol("agentforge: the runtime could not be reached");
+
+/**
+ * For stubs that hand their answer to a callback (`push(chunk)`) instead of returning it: the runtime's
+ * answer is fed to `sink` in pieces; when the runtime cannot be reached, the prototype's own body runs.
+ * @param {string} moduleId
+ * @param {Record<string, unknown>} inputs
+ * @param {() => void} fallback
+ * @param {(piece: unknown) => void} sink
+ * @returns {void}
+ */
+export function agentforgeFeed(moduleId, inputs, fallback, sink) {
+  void agentforgeCall(moduleId, inputs, () => UNREACHED).then((answer) => {
+    if (answer === UNREACHED) {
+      fallback();
+      return;
+    }
+    for (const piece of textPieces(answer)) {
+      sink(piece);
+    }
+  });
+}

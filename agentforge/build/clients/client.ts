@@ -188,3 +188,46 @@ export function agentforgeCallSync<T>(moduleId: ModuleId, inputs: Record<string,
   }
   return result;
 }
+
+function textPieces(answer: unknown): unknown[] {
+  if (typeof answer === "string") {
+    return answer.match(/\S+\s*|\s+/g) ?? [answer];
+  }
+  return Array.isArray(answer) ? answer : [answer];
+}
+
+/** What a rewritten generator stub yields: the prototype's own stream when the runtime could not be reached
+ * (its fallback generator), else the runtime's answer in pieces (a text word by word, a list item by item). */
+export function agentforgePieces<T>(answer: unknown): Iterable<T> | AsyncIterable<T> {
+  if (answer !== null && typeof answer === "object") {
+    const iterable = answer as Partial<Record<symbol, unknown>>;
+    if (typeof iterable[Symbol.iterator] === "function" && !Array.isArray(answer)) {
+      return answer as Iterable<T>;
+    }
+    if (typeof iterable[Symbol.asyncIterator] === "function") {
+      return answer as AsyncIterable<T>;
+    }
+  }
+  return textPieces(answer) as T[];
+}
+
+const UNREACHED = Symbol("agentforge: the runtime could not be reached");
+
+/** For stubs that hand their answer to a callback (`push(chunk)`) instead of returning it: the runtime's
+ * answer is fed to `sink` in pieces; when the runtime cannot be reached, the prototype's own body runs. */
+export function agentforgeFeed<T>(
+  moduleId: ModuleId,
+  inputs: Record<string, unknown>,
+  fallback: () => void,
+  sink: (piece: T) => void,
+): void {
+  void agentforgeCall<unknown>(moduleId, inputs, () => UNREACHED).then((answer) => {
+    if (answer === UNREACHED) {
+      fallback();
+      return;
+    }
+    for (const piece of textPieces(answer)) {
+      sink(piece as T);
+    }
+  });
+}

@@ -104,7 +104,27 @@ def _detect(site: Site, judge: Judge[Site], file: FileFacts) -> tuple[Detection[
     static = literal(node) if node is not None else None
     if static is None and facts.mock_data is not None:
         static = _mock_example(file, facts.mock_data)
-    return Detection(reasons, static, node if static is not None else None), facts
+    feeds = facts.feeds if facts.feeds and not _returns_value(site) else None
+    return Detection(reasons, static, node if static is not None else None, feeds=feeds), facts
+
+
+def _returns_value(site: Site) -> bool:
+    """Whether the function itself returns something (a callback stub that also returns stays a return stub)."""
+    body = site.body
+    if body.type != "statement_block":
+        return True
+    stack = list(body.named_children)
+    while stack:
+        node = stack.pop()
+        if node.type == "return_statement" and node.named_child_count and node.named_children[0].type != "comment":
+            return True
+        if node.type not in FUNCTION_NODES:
+            stack.extend(node.named_children)
+    return False
+
+
+FUNCTION_NODES = ("arrow_function", "function_expression", "function_declaration", "generator_function",
+                  "generator_function_declaration", "method_definition", "class_declaration")  # fmt: skip
 
 
 def delegated(detection: Detection[Static]) -> Detection[Static]:

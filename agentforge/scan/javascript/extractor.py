@@ -92,6 +92,7 @@ class ScriptExtractor:
             span=span(outer),
             body_span=span(site.body),
             is_async=is_async(site),
+            feeds=detection.feeds,
             params=params,
             input_schema={
                 "type": "object",

@@ -470,6 +470,8 @@ class Flow:
             return Value(REAL)
         name = text(fn)
         if name in self.sinks or (name in self.params and args):
+            if name in self.params and self.facts.feeds is None:
+                self.facts.feeds = name
             for arg in args:
                 self._answer(self.value(arg), arg)
             if self._timer > 1 or (self._timer and name in self.params):
