@@ -8,7 +8,6 @@ named nested functions are sites of their own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from contextlib import suppress
 
 from tree_sitter import Node
@@ -19,96 +18,33 @@ from agentforge.scan.evidence import (
     INPUT,
     LENGTH,
     LIT,
-    LITERAL,
     LOCAL,
     MOCK,
     NOTHING,
-    RANDOM,
     REAL,
     STATE,
     TEXT,
-    TIME,
     Facts,
     RealWork,
     Value,
-    derived,
-    interpolated,
     join,
-    operand,
-    text_value,
 )
 from agentforge.scan.javascript.sites import own_name
 from agentforge.scan.javascript.syntax import string_value, text
-
-FUNCTIONS = ("arrow_function", "function_expression", "function", "generator_function")
-NORMALIZERS = frozenset({"toLowerCase", "toUpperCase", "trim", "trimStart", "trimEnd", "normalize",
-                         "toLocaleLowerCase", "toLocaleUpperCase"})  # fmt: skip
-CUTTERS = frozenset({"slice", "substring", "substr"})
-TEXT_METHODS = frozenset({
-    "split", "join", "replace", "replaceAll", "concat", "padStart", "padEnd", "repeat", "charAt", "at", "map",
-    "filter", "flatMap", "flat", "find", "sort", "reverse", "toString", "toFixed", "keys", "values", "entries",
-    "get", "trimStart", "trimEnd", "trim", "toLowerCase", "toUpperCase", "normalize", "fill", "with", "toSorted",
-    "toReversed"
-})  # fmt: skip
-TEST_METHODS = frozenset({"includes", "startsWith", "endsWith", "indexOf", "match", "test", "search", "some",
-                          "every", "has", "lastIndexOf", "localeCompare"})  # fmt: skip
-COUNTS = frozenset({"length", "size"})
-CARRIERS = frozenset({"JSON.stringify", "JSON.parse", "String", "Array.from", "Object.assign", "Object.fromEntries",
-                      "Object.values", "Object.entries", "Object.keys", "structuredClone", "Array.of"})  # fmt: skip
-READERS = frozenset({"Number", "Boolean", "parseInt", "parseFloat", "Array.isArray", "isNaN", "Object.is",
-                     "Math.floor", "Math.ceil", "Math.round", "Math.min", "Math.max", "Math.abs", "Math.trunc",
-                     "Math.pow", "Math.sqrt", "Number.isFinite", "encodeURIComponent",
-                     "decodeURIComponent"})  # fmt: skip
-CLOCK = ("Date.now", "performance.now", "crypto.randomUUID", "uuid", "uuidv4", "nanoid", "process.cwd")
-LOGS = ("console.", "logger.", "log.")
-SLEEPS = frozenset({"sleep", "delay", "wait", "pause", "timeout"})
-BUILT = frozenset(
-    {"Set", "Map", "Array", "Date", "URLSearchParams", "Error", "TypeError", "RegExp", "Object", "String"}
+from agentforge.scan.javascript.values import (
+    Values,
+    _args,
 )
-RESPONSE = frozenset({"json", "send", "write", "end", "status"})
-ITERATORS = frozenset({"map", "filter", "flatMap", "find", "findLast", "some", "every", "forEach", "reduce", "sort",
-                       "then"})  # fmt: skip
-"""Methods that call their callback with the receiver's own items (or resolved value)."""
-WRITES = frozenset({"writeFileSync", "writeFile", "appendFileSync", "appendFile", "outputFile", "outputFileSync"})
-PATHS = ("path.join", "path.resolve", "path.basename", "path.dirname", "path.extname", "path.relative", "process.cwd")
+from agentforge.scan.javascript.vocabulary import (
+    FUNCTIONS,
+    LOGS,
+    RESPONSE,
+    WRITES,
+)
 
 
-MAX_DEPTH = 200
-"""Expressions nested deeper than this are generated code, not a prototype's: reading stops there."""
-
-
-class Flow:
-    """Reads one body. `constant` resolves module constants to their value node, `local` classifies a call
-    to a function of the same file (None: not one), `imported` says whether a name comes from the repo."""
-
-    def __init__(
-        self,
-        params: Iterable[str],
-        constant: Callable[[str], Node | None],
-        local: Callable[[Node, str, bool], Value | None],
-        imported: Callable[[str], bool],
-    ) -> None:
-        self.params = set(params)
-        self.constant = constant
-        self.local = local
-        self.imported = imported
-        self.env: dict[str, Value] = {}
-        self.constants: dict[str, Value] = {}
-        """Module constants already read, shared by every flow of the file (`Flow.share`)."""
-        self.sinks: set[str] = set()
-        """Names that take answers: a Promise's `resolve`."""
-        self.facts = Facts(has_inputs=bool(self.params))
-        self._logs = 0
-        self._early: set[str] = set()
-        """Names read before anything bound them: a loop may bind them later, so the body is read again."""
-        self._depth = 0
-        self._timer = 0
-        self._arrays: dict[str, Node] = {}
-        """Local arrays declared as literals: what a random pick picks from."""
-        self._items: list[Value] = []
-        """What the innermost callback's parameters receive: an array method's items, else unknown state."""
-        self._returns: list[list[Value]] = []
-        """What nested callbacks return, innermost last: their values, never the function's answers."""
+class Flow(Values):
+    """Reads one body: the statement half of the walk (`Values` reads the expressions)."""
 
     def read(self, body: Node) -> Facts:
         if body.type != "statement_block":
@@ -141,8 +77,6 @@ class Flow:
         if not self.facts.answers and self._logs and not self.facts.computes:
             self.facts.empty = "log"
         return self.facts
-
-    # ----------------------------------------------------------------------------------------- statements
 
     def _stmt(self, node: Node | None, guarded: bool) -> None:
         if node is None:
@@ -286,151 +220,6 @@ class Flow:
         if value.mask & (DERIVED | REAL | LOCAL):
             self.facts.computes = True
 
-    # ---------------------------------------------------------------------------------------- expressions
-
-    def value(self, node: Node | None) -> Value:
-        if node is None:
-            return NOTHING
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise RecursionError("nested too deeply")  # judged like Python's own limit: the function is skipped
-            return self._value(node)
-        finally:
-            self._depth -= 1
-
-    def _value(self, node: Node) -> Value:
-        kind = node.type
-        if kind in ("identifier", "shorthand_property_identifier"):
-            return self._name(text(node))
-        if kind == "string":
-            return text_value(string_value(node) or "")
-        if kind == "template_string":
-            parts = [
-                text_value(text(c)) if c.type == "string_fragment" else self.value(_inner(c))
-                for c in node.named_children
-            ]
-            return interpolated(parts)
-        if kind in ("number", "true", "false", "null", "undefined", "regex"):
-            return LITERAL
-        if kind == "array":
-            return join([self.value(c) for c in node.named_children if c.type != "comment"]) or LITERAL
-        if kind == "object":
-            return self._object(node)
-        if kind in ("parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression",
-                    "type_assertion", "spread_element", "await_expression"):  # fmt: skip
-            return self.value(node.named_children[0] if node.named_children else None)
-        if kind == "member_expression":
-            return self._member(node)
-        if kind == "subscript_expression":
-            obj = self.value(node.child_by_field_name("object"))
-            key = self.value(node.child_by_field_name("index"))
-            if key.mask & RANDOM and obj.mask & LIT:
-                self.facts.random_pick = True
-                self._picked(node.child_by_field_name("object"))
-                return obj.adding(RANDOM)
-            return obj | Value(key.mask & (INPUT | DERIVED | STATE | REAL))
-        if kind == "call_expression":
-            return self._call(node)
-        if kind == "new_expression":
-            return self._new(node)
-        if kind == "ternary_expression":
-            self.test(node.child_by_field_name("condition"))
-            return self.value(node.child_by_field_name("consequence")) | self.value(
-                node.child_by_field_name("alternative")
-            )
-        if kind == "binary_expression":
-            return self._binary(node)
-        if kind in ("unary_expression", "update_expression"):
-            return derived(join([self.value(c) for c in node.named_children]))
-        if kind in ("assignment_expression", "augmented_assignment_expression"):
-            self._effect(node)
-            return self.value(node.child_by_field_name("right"))
-        if kind == "sequence_expression":
-            values = [self.value(c) for c in node.named_children]
-            return values[-1] if values else NOTHING
-        if kind in FUNCTIONS:
-            return self._callback(node)
-        if kind == "yield_expression":
-            self.facts.stream = True
-            inner = node.named_children[0] if node.named_children else None
-            if inner is not None:
-                self._answer(self.value(inner), inner)
-            return Value(STATE)
-        return Value(STATE)
-
-    def _name(self, name: str) -> Value:
-        if name in self.params:
-            return Value(INPUT)
-        if name in self.env:
-            return self.env[name]
-        self._early.add(name)
-        node = self.constant(name)
-        if node is not None and node.type not in FUNCTIONS:
-            mock = _is_mock(name)
-            if mock and self.facts.mock_data is None:
-                self.facts.mock_data = name
-            held = self.constants.get(name)
-            if held is None:
-                self.constants[name] = Value(STATE)  # a constant defined through itself reads as state
-                inner = Flow((), self.constant, self.local, self.imported)
-                inner.constants = self.constants
-                inner._depth = self._depth + 5
-                held = self.constants[name] = inner.value(node)
-            if held.mask & (REAL | STATE | LOCAL) and not mock:
-                return Value(STATE)
-            return Value((held.mask & ~STATE) | LIT | (MOCK if mock else 0), held.words)
-        return Value(STATE)
-
-    def _object(self, node: Node) -> Value:
-        parts = []
-        for child in node.named_children:
-            if child.type == "pair":
-                parts.append(self.value(child.child_by_field_name("value")))
-            elif child.type in ("shorthand_property_identifier", "spread_element"):
-                parts.append(self.value(child))
-        return join(parts) or LITERAL
-
-    def _member(self, node: Node) -> Value:
-        obj = node.child_by_field_name("object")
-        prop = text(node.child_by_field_name("property"))
-        source = text(node)
-        if source.startswith(("process.env", "import.meta")):
-            return Value(TIME)
-        if obj is not None and obj.type == "this":
-            return Value(STATE)
-        value = self.value(obj)
-        if prop in COUNTS:
-            return Value(LENGTH if value.mask & (INPUT | STATE) else LIT)
-        return value
-
-    def _binary(self, node: Node) -> Value:
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        op = text(node.child_by_field_name("operator"))
-        joined = self.value(left) | self.value(right)
-        if op in ("||", "??", "&&"):
-            if op == "&&":
-                self.test(left)
-            return joined
-        if op in ("===", "!==", "==", "!=", "<", ">", "<=", ">=", "in", "instanceof"):
-            self.test(node)
-            return derived(joined)
-        stringy = any(c is not None and c.type in ("string", "template_string") for c in (left, right))
-        texty = bool(joined.words or joined.mask & (CUT | TEXT))
-        return joined if op == "+" and (stringy or texty) else derived(joined)
-
-    def _picked(self, collection: Node | None) -> None:
-        """The first item of what a random pick picks from: the stub's representative static answer."""
-        if collection is not None and collection.type == "identifier":
-            collection = self._arrays.get(text(collection)) or self.constant(text(collection))
-        items = (
-            [c for c in collection.named_children if c.type != "comment"]
-            if collection is not None and collection.type == "array"
-            else []
-        )
-        if items and self.facts.static_node is None:
-            self.facts.static_node = items[0]
-
     def _choice(self, tested: Value) -> None:
         if tested.mask & INPUT:
             self.facts.choices += 1
@@ -462,105 +251,6 @@ class Flow:
         for p in params.named_children:
             pattern = p.child_by_field_name("pattern") or p
             self._bind(pattern, value)
-
-    def _call(self, node: Node) -> Value:
-        fn = node.child_by_field_name("function")
-        args = _args(node)
-        if fn is None:
-            return Value(REAL)
-        name = text(fn)
-        if name in self.sinks or (name in self.params and args):
-            if name in self.params and self.facts.feeds is None:
-                self.facts.feeds = name
-            for arg in args:
-                self._answer(self.value(arg), arg)
-            if self._timer > 1 or (self._timer and name in self.params):
-                self.facts.stream = True
-            return NOTHING
-        inner = _unwrap_function(fn)
-        if inner is not None:  # `(async () => { … })()`: its body runs as part of this one
-            self._returns.append([])
-            try:
-                self._stmt(inner.child_by_field_name("body"), True)
-            finally:
-                returned = self._returns.pop()
-            return join(returned)
-        if name.startswith(PATHS):
-            return Value(TIME) | join([operand(self.value(a)) for a in args])
-        if fn.type == "member_expression" and text(fn.child_by_field_name("property")) in ITERATORS:
-            receiver = self.value(fn.child_by_field_name("object"))
-            self._items.append(receiver)
-            try:
-                values = [self.value(a) for a in args]
-            finally:
-                self._items.pop()
-            prop = text(fn.child_by_field_name("property"))
-            return self._method(prop, receiver, values) if prop != "forEach" else NOTHING
-        if name in ("setTimeout", "setInterval", "requestAnimationFrame", "setImmediate", "queueMicrotask"):
-            return self._timed(args, interval=name == "setInterval")
-        if name == "Math.random":
-            return Value(RANDOM)
-        if name.startswith(CLOCK) or name.endswith(".toISOString"):
-            return Value(TIME)
-        values = [self.value(a) for a in args]
-        joined = join(values)
-        if name.startswith(LOGS):
-            self._logs += 1
-            return NOTHING
-        if name in SLEEPS or name.endswith((".sleep", ".delay")):
-            self.facts.latency = True
-            return NOTHING
-        if name in CARRIERS:
-            return joined
-        if name in READERS:
-            return (
-                Value(joined.mask, 0, joined.calls)
-                if name.startswith("Math.")
-                else derived(join([operand(v) for v in values]))
-            )
-        if fn.type == "member_expression":
-            obj = fn.child_by_field_name("object")
-            prop = text(fn.child_by_field_name("property"))
-            if obj is not None and obj.type == "this":
-                found = self.local(node, prop, True)
-                return (found | joined if not found.calls else found) if found is not None else Value(STATE) | joined
-            if prop in TEXT_METHODS or prop in TEST_METHODS or prop in CUTTERS or prop in NORMALIZERS:
-                return self._method(prop, self.value(obj), values, head=len(args) >= 2 and text(args[0]) == "0")
-            if prop in ("then", "catch", "finally"):
-                return self.value(obj) | joined
-        elif fn.type == "identifier":
-            found = self.local(node, name, False)
-            if found is not None:
-                return found | joined if not found.calls else found
-            if self.imported(name):
-                return Value(LOCAL, 0, (node,))
-        return Value(REAL) | joined
-
-    def _method(self, prop: str, receiver: Value, args: list[Value], *, head: bool = False) -> Value:
-        if prop in ("join", "concat", "replace", "replaceAll", "padStart", "padEnd"):
-            kept = args if prop in ("join", "concat") else [operand(a) for a in args[:1]] + args[1:]
-            return receiver | join(kept)
-        if prop in CUTTERS and receiver.mask & INPUT and head:  # `slice(0, n)`: the beginning, as a fake summary keeps
-            return receiver.adding(CUT) | join([operand(a) for a in args])
-        if prop in NORMALIZERS and receiver.mask & (INPUT | STATE):
-            return receiver.adding(TEXT)
-        if prop in TEST_METHODS:
-            return derived(receiver | join([operand(a) for a in args]))
-        if prop in ("map", "flatMap", "filter", "find", "sort"):
-            return receiver | join(args)  # the callbacks' values: what each item becomes
-        return receiver | join([operand(a) for a in args])
-
-    def _new(self, node: Node) -> Value:
-        ctor = text(node.child_by_field_name("constructor"))
-        args = _args(node)
-        if ctor == "Promise" and args and args[0].type in FUNCTIONS:
-            return self._promise(args[0])
-        if ctor == "Date":
-            return Value(TIME)
-        values = join([self.value(a) for a in args])
-        if ctor in BUILT:
-            return values or LITERAL
-        return Value(REAL) | values
 
     def _promise(self, executor: Node) -> Value:
         """`new Promise((resolve) => …)`: what it resolves is the answer (the caller awaits it)."""
@@ -602,8 +292,6 @@ class Flow:
         for arg in args[1:]:
             self.value(arg)
         return Value(STATE)
-
-    # ---------------------------------------------------------------------------------------------- tests
 
     def test(self, node: Node | None) -> None:
         if node is None:
@@ -651,35 +339,9 @@ class Flow:
             self.facts.choices += 1
 
 
-def _regex_receiver(fn: Node | None) -> bool:
-    obj = fn.child_by_field_name("object") if fn is not None else None
-    return obj is not None and obj.type == "regex"
-
-
-def _spaced(node: Node) -> bool:
-    return node.type == "regex" or " " in (string_value(node) or "")
-
-
-def _unwrap_function(node: Node) -> Node | None:
-    while node.type == "parenthesized_expression" and node.named_children:
-        node = node.named_children[0]
-    return node if node.type in FUNCTIONS else None
-
-
 def _returned(stmt: Node) -> Node | None:
     inner = stmt.named_children[0] if stmt.named_child_count else None
     return inner if inner is not None and inner.type != "comment" else None
-
-
-def _inner(substitution: Node) -> Node | None:
-    return substitution.named_children[0] if substitution.named_children else None
-
-
-def _args(call: Node) -> list[Node]:
-    args = call.child_by_field_name("arguments")
-    if args is None or args.type == "template_string":
-        return []
-    return [a for a in args.named_children if a.type != "comment"]
 
 
 def _base(node: Node | None) -> Node | None:
@@ -699,6 +361,10 @@ def _refusal(stmt: Node) -> str | None:
     return None
 
 
-def _is_mock(name: str) -> bool:
-    lowered = name.lower().lstrip("_")
-    return lowered.startswith(("mock", "fake", "dummy", "sample", "stub", "canned"))
+def _regex_receiver(fn: Node | None) -> bool:
+    obj = fn.child_by_field_name("object") if fn is not None else None
+    return obj is not None and obj.type == "regex"
+
+
+def _spaced(node: Node) -> bool:
+    return node.type == "regex" or " " in (string_value(node) or "")
