@@ -160,9 +160,8 @@ class ScriptPipeline:
             line = first_error_line(root)
             judged.file_warnings.append(f"syntax error near line {line}; definitions in the broken region are skipped")
         warn = judged.judge_warnings.append
-        every = sites(rel, root)
-        judge_one = new_judge(every, judged.facts)
-        found = [site for site in every if site.read]
+        found, functions = sites(rel, root)
+        judge_one = new_judge(functions, judged.facts)
 
         def judge(site: Site) -> None:
             judged.functions += 1

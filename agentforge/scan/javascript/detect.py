@@ -17,7 +17,7 @@ from agentforge.scan.evidence import REAL, Facts, Value
 from agentforge.scan.extractor import Detection, reason
 from agentforge.scan.intent import Intent
 from agentforge.scan.javascript.flow import Flow
-from agentforge.scan.javascript.sites import FileFacts, Site
+from agentforge.scan.javascript.sites import FileFacts, Functions, Site
 from agentforge.scan.javascript.syntax import Static, descendants, literal, string_value, text
 from agentforge.scan.judge import HELPER_STATEMENTS, Judge
 from agentforge.scan.scoring import combine, shape
@@ -34,13 +34,12 @@ HANDLERS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "handler", "loade
 """Names a file-routed framework (Next.js, Remix, Vercel functions) serves at the file's own path."""
 
 
-def new_judge(sites: list[Site], file: FileFacts) -> Judge[Site]:
+def new_judge(functions: Functions, file: FileFacts) -> Judge[Site]:
     def short(site: Site) -> bool:
         body = site.body
         return site.read or body.type != "statement_block" or body.named_child_count <= HELPER_STATEMENTS
 
-    by_name = {site.name: site for site in sites}  # a later definition wins, as at run time
-    return Judge(by_name.get, lambda s: s.node.start_byte, lambda s, j: _detect(s, j, file), short)
+    return Judge(functions.find, lambda s: s.node.start_byte, lambda s, j: _detect(s, j, file), short)
 
 
 def _candidates(site: Site, name: str, on_this: bool) -> list[str]:

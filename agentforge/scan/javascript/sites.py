@@ -15,7 +15,7 @@ from tree_sitter import Node
 
 from agentforge.scan.evidence import Value
 from agentforge.scan.hints import Hints
-from agentforge.scan.intent import MOCK_WORDS, is_smart, words
+from agentforge.scan.intent import MOCK_WORDS, intended, words
 from agentforge.scan.javascript.syntax import descendants, find_all, text
 
 FUNCTIONS = ("function_declaration", "generator_function_declaration", "function_expression", "arrow_function",
@@ -102,13 +102,46 @@ def facts(rel: str, root: Node) -> FileFacts:
     return FileFacts(rel, root, b"agentforge" in (root.text or b"").lower())
 
 
-def sites(rel: str, root: Node) -> list[Site]:
-    """The file's named functions in source order, each with its qualified name, and whether it could be a
-    stub at all (`read`: unless a comment of the file could mark it, see `worth_reading`)."""
+class Functions:
+    """Every named function of a file by its own name. A site (with its qualified name, which costs a walk
+    up the tree) is built only for the functions worth reading and for the helpers those call (`find`)."""
+
+    def __init__(self, rel: str) -> None:
+        self.rel = rel
+        self._by_name: dict[str, list[tuple[Node, str, Node, str]]] = {}
+        self._sites: dict[int, Site] = {}
+
+    def add(self, node: Node, name: str, outer: Node, kind: str) -> None:
+        self._by_name.setdefault(name, []).append((node, name, outer, kind))
+
+    def site(self, node: Node, name: str, outer: Node, kind: str, *, read: bool) -> Site:
+        if node.start_byte not in self._sites:
+            scope = ".".join(_scope(node))
+            body = node.child_by_field_name("body")
+            assert body is not None
+            qualname = f"{scope}.{name}" if scope else name
+            self._sites[node.start_byte] = Site(self.rel, qualname, node, outer, body, scope, kind, read)
+        return self._sites[node.start_byte]
+
+    def find(self, qualname: str) -> Site | None:
+        """The function of this file with that qualified name (the last one defined), if any."""
+        found = None
+        for node, name, outer, kind in self._by_name.get(qualname.rsplit(".", 1)[-1], []):
+            site = self.site(node, name, outer, kind, read=False)
+            if site.name == qualname:
+                found = site
+        return found
+
+
+def sites(rel: str, root: Node) -> tuple[list[Site], Functions]:
+    """The file's named functions worth reading, in source order, each with its qualified name, and the table
+    of all its functions (for the helpers those call). A file whose comments could mark a function dynamic
+    has every function read."""
     source = root.text or b""
     mentions = b"agentforge" in source.lower()
     mock_path = bool(set(words(rel)) & MOCK_WORDS)
     hints = Hints(source)
+    table = Functions(rel)
     found: list[Site] = []
     for node in find_all(root, FUNCTIONS):
         named = own_name(node)
@@ -116,27 +149,73 @@ def sites(rel: str, root: Node) -> list[Site]:
         if named is None or body is None:
             continue
         name, outer, kind = named
-        scope = ".".join(_scope(node))
-        read = mentions or mock_path or worth_reading(name, scope, body, hints)
-        found.append(Site(rel, f"{scope}.{name}" if scope else name, node, outer, body, scope, kind, read))
-    return found
+        table.add(node, name, outer, kind)
+        if mentions or mock_path or worth_reading(node, name, body, hints):
+            found.append(table.site(node, name, outer, kind, read=True))
+    return found, table
 
 
-def worth_reading(name: str, scope: str, body: Node, hints: Hints) -> bool:
+def worth_reading(node: Node, name: str, body: Node, hints: Hints) -> bool:
     """Whether a function could be a stub: a short or expression body, a smart or mock name, hints of a
     fake in its bytes, or a literal answered at its end. Everything else is real code, passed over unread."""
-    if body.type != "statement_block" or _short(body):
-        return True
-    if any(w in MOCK_WORDS or is_smart(w) for w in words(name) + words(scope)):
+    if body.type != "statement_block":
+        if _content(body):
+            return True
+    elif _short(body) and _short_may_fake(body):
         return True
     start, end = body.start_byte, body.end_byte
     if hints.strong(start, end) or (hints.timid(start, end) and _count(body, TIMID_STATEMENTS) <= TIMID_STATEMENTS):
         return True
-    last = _last_statement(body)
+    last = _last_statement(body) if body.type == "statement_block" else None
     value = (
         last.named_children[0] if last is not None and last.type == "return_statement" and last.named_children else None
     )
-    return value is not None and value.type in ("object", "array", "string", "template_string")
+    if value is not None and value.type in ("object", "array", "string", "template_string"):
+        return True
+    return intended(name) or any(intended(n) for n in _scope(node))
+
+
+_CONTENT = frozenset({"string", "template_string", "number", "true", "false", "null", "undefined", "object", "array",
+                      "identifier", "subscript_expression", "ternary_expression", "binary_expression",
+                      "parenthesized_expression", "new_expression", "await_expression", "as_expression"})  # fmt: skip
+_LOGS = (b"console.", b"logger.", b"alert(")
+
+
+def _short_may_fake(body: Node) -> bool:
+    """Whether a short block could be a stub with no word saying so, from its last statement alone: only an
+    answer written as content (a literal, a constant, a template, a pick, a promise), a refusal, a log line
+    or nothing at all. A setter, a call for its effect, a field read or a call to another function is real
+    code or, for delegation, named for what it delegates (`worth_reading` reads those by their words)."""
+    last = _last_statement(body)
+    if last is None:
+        return True
+    kind = last.type
+    if kind == "throw_statement":
+        return True
+    if kind == "expression_statement" and last.named_child_count:
+        expr = last.named_children[0]
+        if expr.type == "call_expression":
+            fn = expr.child_by_field_name("function")
+            return fn is not None and (fn.text or b"").startswith(_LOGS)
+        return expr.type in ("string", "template_string", "yield_expression")
+    if kind != "return_statement":
+        return False
+    value = last.named_children[0] if last.named_child_count else None
+    return value is None or value.type == "comment" or _content(value)
+
+
+def _content(value: Node) -> bool:
+    kind = value.type
+    if kind in _CONTENT:
+        return True
+    if kind == "member_expression":
+        obj = value.child_by_field_name("object")
+        return obj is not None and obj.type != "this"  # an enum member or a constant's field, not `this.x`
+    if kind == "call_expression":
+        fn = value.child_by_field_name("function")
+        name = fn.text or b"" if fn is not None else b""
+        return b"random" in name or name.endswith((b".join", b".choice")) or name[:1].isupper()
+    return False
 
 
 def _short(body: Node) -> bool:
