@@ -21,7 +21,7 @@ from agentforge.scan.python.syntax import decorator_names, longer_than, text
 STUB_STATEMENTS = 2
 """A body this short (comments aside) is always read: it is cheap, and most stubs are this short."""
 TIMID_STATEMENTS = 6
-HINTED_STATEMENTS = 20
+HINTED_STATEMENTS = 10
 """The longest body a mock word, a TODO or a placeholder gets read for: a stub is short, and libraries leave
 TODOs in long real functions."""
 INTENT_STATEMENTS = 12
