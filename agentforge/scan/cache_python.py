@@ -33,14 +33,14 @@ from agentforge.scan.python.literals import Static
 from agentforge.scan.python.modules import ModuleTable, absolute
 from agentforge.scan.python.sites import Site, sites
 from agentforge.scan.python.spec import build_spec
-from agentforge.scan.python.syntax import new_parser, nodes_of, text
+from agentforge.scan.python.syntax import last_name, new_parser, nodes_of, text
 from agentforge.scan.scoring import CANDIDATE_CONFIDENCE
 
 
 def check_facts(facts: dict[str, Any]) -> None:
     """Raises unless `facts` has the shape `_entry` writes (a hand-edited cache must not crash a scan)."""
     if not isinstance(facts["digest"], str) or not all(
-        isinstance(n, str) for n in facts["classes"] + facts["constants"]
+        isinstance(n, str) for n in facts["classes"] + facts["constants"] + facts["bases"]
     ):
         raise TypeError("facts")
 
@@ -82,14 +82,17 @@ class _LazyFiles(dict[str, FileIndex]):
 
 
 class _LazyIndex(RepoIndex):
-    def __init__(self, rels: Sequence[str], files: _LazyFiles, facts: dict[str, tuple[list[str], list[str]]]) -> None:
+    def __init__(
+        self, rels: Sequence[str], files: _LazyFiles, facts: dict[str, tuple[list[str], list[str], list[str]]]
+    ) -> None:
         self.files = files
         self._kinds = {}
         self._modules = ModuleTable(rels)
         self._class_owner: dict[str, str] = {}
         self._constant_owner: dict[str, str] = {}
+        self._subclassed = {base for rel in rels for base in facts[rel][2]}
         for rel in rels:
-            classes, constants = facts[rel]
+            classes, constants, _ = facts[rel]
             for name in classes:
                 self._class_owner.setdefault(name, rel)
             for name in constants:
@@ -200,7 +203,10 @@ class PythonPipeline:
         for rel in changed:
             if _digest(lazy[rel]) != changed[rel].facts["digest"]:
                 return None
-        facts = {rel: (e.facts["classes"], e.facts["constants"]) for rel, e in (unchanged | changed).items()}
+        facts = {
+            rel: (e.facts["classes"], e.facts["constants"], e.facts["bases"])
+            for rel, e in (unchanged | changed).items()
+        }
         index = _LazyIndex(rels, lazy, facts)
         judged = {
             rel: _judge_file(lazy.trees[rel], index, FileClock(self.limit, lazy.parse_seconds[rel])) for rel in changed
@@ -218,6 +224,7 @@ class PythonPipeline:
             facts={
                 "digest": _digest(file_index) if self.keep_facts else "",
                 "classes": list(file_index.classes),
+                "bases": sorted({last_name(b) for info in file_index.classes.values() for b in info.bases}),
                 "constants": list(file_index.constants),
                 "functions": judged.functions,
             },

@@ -159,6 +159,8 @@ class Facts:
     """One representative hard-coded answer and its node, for `ModuleSpec.static_example` and the fallback."""
     guards: int = 0
     """Errors raised or thrown under a condition: validation, not refusal."""
+    logged: str = ""
+    """The hard-coded text a body prints or logs: a script that only announces "Analysis complete." fakes it."""
     feeds: str | None = None
     """The callback parameter the body hands its answers to (`push(chunk)`), when that is how it answers."""
     choices: int = 0

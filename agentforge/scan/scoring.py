@@ -9,6 +9,8 @@ log-odds; `DEFAULT_MIN_CONFIDENCE` is the threshold chosen on the labelled corpu
 
 from __future__ import annotations
 
+import re
+
 from agentforge.artifacts import DetectionReason
 from agentforge.scan.evidence import (
     CUT,
@@ -99,6 +101,9 @@ def shape(facts: Facts, *, delegates: bool = False) -> list[DetectionReason]:
     if facts.empty is not None and not answers:
         detail, weight = _EMPTY.get(facts.empty, ("The body does nothing.", 1.5))
         found.append(reason("not_implemented", detail, weight))
+        if facts.empty == "log" and (claim := _CLAIM.search(facts.logged)) is not None:
+            detail = f"It only announces work it never does ({claim.group(0)!r})."
+            found.append(reason("announces_work", detail, 2.0))
         return found
     if not answers:
         return []
@@ -118,6 +123,8 @@ def shape(facts: Facts, *, delegates: bool = False) -> list[DetectionReason]:
         rich = any(_content(a) for a in canned)
         if facts.text_tests:
             found.append(reason("keyword_rules", "It picks a hard-coded answer by keywords in the input.", 2.0))
+        elif not facts.has_inputs and not rich and not (facts.latency or facts.stream):
+            return []  # no input and an empty constant (`{}`, `None`, `0`): a default, not an answer
         elif not tested or facts.has_inputs is False:
             detail = f"Every answer is hard-coded{f' ({words} words of canned text)' if words >= 3 else ''}."
             found.append(reason("returns_literal", detail, 2.0 + (0.5 if words >= 3 else 0.0) if rich else 1.0))
@@ -160,6 +167,12 @@ def shape(facts: Facts, *, delegates: bool = False) -> list[DetectionReason]:
     return found
 
 
+_CLAIM = re.compile(
+    r"\b(complete[d]?|done|finished|generated|success(fully)?|analy[sz](ed|is)|summari[sz]ed|processed|created|"
+    r"saved|sent|trained|predicted|classified|translated)\b",
+    re.IGNORECASE,
+)
+"""What a script prints when it claims to have done the work."""
 _EMPTY = {
     "pass": ("The body is only `pass`.", 1.5),
     "...": ("The body is only `...`.", 1.5),

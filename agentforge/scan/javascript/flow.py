@@ -176,6 +176,10 @@ class Flow(Values):
             self._logs += 1
             if join([self.value(a) for a in args]).mask & (INPUT | STATE | REAL):
                 self.facts.computes = True  # it reports on its input: a logging helper, not a log-only stub
+            self.facts.logged += (
+                " ".join(t for a in args if (t := string_value(a) if a.type in ("string", "template_string") else None))
+                + " "
+            )
             return
         if fn is not None and fn.type == "member_expression":
             prop = text(fn.child_by_field_name("property"))

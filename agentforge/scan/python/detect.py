@@ -91,7 +91,10 @@ def _flow(site: Site, judge: Judge[Site], reader: Reader) -> Flow:
     def static(node: Node) -> Static | None:
         return evaluate(node, index, site.rel)
 
-    flow = Flow(_params(site), constant, local, imported, static)
+    def record(name: str) -> bool:
+        return index.find_class(name, site.rel) is not None
+
+    flow = Flow(_params(site), constant, local, imported, static, record)
     flow.constants = reader.constants
     return flow
 
@@ -144,6 +147,11 @@ def _declaration(site: Site, index: RepoIndex) -> bool:
     if site.name.startswith("__") and site.name.endswith("__"):
         return True
     owner = site.owner
+    if owner is not None and index.subclassed(owner.name):
+        body = [c for c in site.body.named_children if c.type != "comment"]
+        refusing = ("pass_statement", "expression_statement", "raise_statement")
+        if len(body) <= 2 and all(c.type in refusing for c in body):
+            return True
     if owner is not None and (
         {last_name(b) for b in owner.bases} & ABSTRACT_BASES or owner.name.startswith(("Base", "Abstract"))
     ):

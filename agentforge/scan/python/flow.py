@@ -23,7 +23,7 @@ from agentforge.scan.evidence import (
     Value,
     join,
 )
-from agentforge.scan.python.syntax import dotted, last_name, text
+from agentforge.scan.python.syntax import dotted, last_name, string_value, text
 from agentforge.scan.python.values import Values, _args
 from agentforge.scan.python.vocabulary import (
     COUNTS,
@@ -185,6 +185,12 @@ class Flow(Values):
             self._logs += 1
             if join([self.value(a) for a in args]).mask & (INPUT | STATE | REAL):
                 self.facts.computes = True  # it reports on its input: a logging helper, not a log-only stub
+            self.facts.logged += (
+                " ".join(
+                    t for a in args if (t := string_value(a) if a.type in ("string", "concatenated_string") else None)
+                )
+                + " "
+            )
             return
         value = self.value(call)
         if value.mask & (REAL | LOCAL | DERIVED):

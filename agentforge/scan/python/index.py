@@ -59,11 +59,19 @@ class RepoIndex:
         self._modules = ModuleTable(self.files)
         self._first_class: dict[str, ClassInfo] = {}
         self._first_constant: dict[str, Node] = {}
+        self._subclassed = {
+            last_name(b) for f in self.files.values() for info in f.classes.values() for b in info.bases
+        }
         for file in self.files.values():
             for name, info in file.classes.items():
                 self._first_class.setdefault(name, info)
             for name, node in file.constants.items():
                 self._first_constant.setdefault(name, node)
+
+    def subclassed(self, name: str) -> bool:
+        """Whether a class of the repository derives from one of that name: a base whose empty or refusing
+        methods are there to be overridden."""
+        return name in self._subclassed
 
     def module_files(self, module: str) -> list[str]:
         """The scanned files a dotted module name (absolute) can be."""

@@ -69,12 +69,15 @@ class Values(ABC):
         local: Callable[[Node, str], Value | None],
         imported: Callable[[str], bool],
         static: Callable[[Node], Any],
+        record: Callable[[str], bool] = lambda name: False,
     ) -> None:
         self.params = set(params)
         self.constant = constant
         self.local = local
         self.imported = imported
         self.static = static
+        self.record = record
+        """Whether a name is a class of the repository: building one carries its arguments (a model, a DTO)."""
         self.env: dict[str, Value] = {}
         self.constants: dict[str, Value] = {}
         """Module constants already read, shared by every flow of the file (`Flow.share`)."""
@@ -187,7 +190,7 @@ class Values(ABC):
             held = self.constants.get(name)
             if held is None:
                 self.constants[name] = Value(STATE)  # a constant defined through itself reads as state
-                inner = type(self)((), self.constant, self.local, self.imported, self.static)
+                inner = type(self)((), self.constant, self.local, self.imported, self.static, self.record)
                 inner.constants = self.constants
                 inner._depth = self._depth + 5
                 held = self.constants[name] = inner.value(node)
@@ -250,6 +253,8 @@ class Values(ABC):
             found = self.static(node)
             if found is not None:
                 return _literal(found.value)
+            if self.record(name):
+                return join([self.value(a) for a in args]) or LITERAL
         values = [self.value(a) for a in args]
         joined = join(values)
         if name in SLEEPS:
