@@ -101,6 +101,14 @@ class _LazyIndex(RepoIndex):
     def module_files(self, module: str) -> list[str]:
         return self._modules.files(module)
 
+    def is_class(self, name: str, rel: str) -> bool:
+        """`RepoIndex.is_class` from the stored names alone: no other file is parsed to answer it."""
+        own = self.files.get(rel) or FileIndex()
+        if name in own.classes:
+            return True
+        imported = own.imports.get(name)
+        return (imported.name if imported is not None and imported.name else name) in self._class_owner
+
     def find_class(self, name: str, rel: str) -> ClassInfo | None:
         name, hit = self._lookup(name, rel, "classes")
         if hit is not None:
@@ -116,13 +124,17 @@ class _LazyIndex(RepoIndex):
         return self.files[owner].constants.get(name) if owner is not None else None
 
     def _lookup(self, name: str, rel: str, table: str) -> tuple[str, Any]:
-        """`RepoIndex._find` without its eager first-definition tables: own file, then the import."""
+        """`RepoIndex._find` without its eager first-definition tables: own file, then the import. A name no
+        file defines (by the stored names) is answered without parsing the file it is imported from."""
         own = self.files.get(rel) or FileIndex()
         if name in getattr(own, table):
             return name, getattr(own, table)[name]
         imported = own.imports.get(name)
         if imported is not None and imported.name is not None:
             name = imported.name
+            owners = self._class_owner if table == "classes" else self._constant_owner
+            if name not in owners:
+                return name, None
             for path in self._modules.files(absolute(imported.module, rel)):
                 if name in getattr(self.files[path], table):
                     return name, getattr(self.files[path], table)[name]

@@ -92,7 +92,7 @@ def _flow(site: Site, judge: Judge[Site], reader: Reader) -> Flow:
         return evaluate(node, index, site.rel)
 
     def record(name: str) -> bool:
-        return index.find_class(name, site.rel) is not None
+        return index.is_class(name, site.rel)
 
     flow = Flow(_params(site), constant, local, imported, static, record)
     flow.constants = reader.constants

@@ -77,6 +77,10 @@ class RepoIndex:
         """The scanned files a dotted module name (absolute) can be."""
         return self._modules.files(module)
 
+    def is_class(self, name: str, rel: str) -> bool:
+        """Whether `name`, seen from `rel`, is a class of the repository."""
+        return self.find_class(name, rel) is not None
+
     def find_class(self, name: str, rel: str) -> ClassInfo | None:
         return self._find(name, rel, lambda f: f.classes, self._first_class)
 
