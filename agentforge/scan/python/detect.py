@@ -88,13 +88,10 @@ def _flow(site: Site, judge: Judge[Site], reader: Reader) -> Flow:
             found is not None and found.name is not None and bool(index.module_files(absolute(found.module, site.rel)))
         )
 
-    def static(node: Node) -> Static | None:
-        return evaluate(node, index, site.rel)
-
     def record(name: str) -> bool:
         return index.is_class(name, site.rel)
 
-    flow = Flow(_params(site), constant, local, imported, static, record)
+    flow = Flow(_params(site), constant, local, imported, record)
     flow.constants = reader.constants
     return flow
 

@@ -35,7 +35,6 @@ from agentforge.scan.evidence import (
     operand,
     text_value,
 )
-from agentforge.scan.python.literals import Shape
 from agentforge.scan.python.syntax import dotted, last_name, string_value, text
 from agentforge.scan.python.vocabulary import (
     ARITHMETIC,
@@ -60,7 +59,7 @@ from agentforge.scan.python.vocabulary import (
 class Values(ABC):
     """Reads one body. `constant` resolves module constants to their value node; `local` classifies a call
     to a function of the same file (None: not one), `imported` says whether a name comes from the repo, and
-    `static` reads a constant expression of the repo's own types (enum members, models built from literals)."""
+    `record` whether a name is a class of the repo (answered from stored names: no other file is parsed)."""
 
     def __init__(
         self,
@@ -68,14 +67,12 @@ class Values(ABC):
         constant: Callable[[str], Node | None],
         local: Callable[[Node, str], Value | None],
         imported: Callable[[str], bool],
-        static: Callable[[Node], Any],
-        record: Callable[[str], bool] = lambda name: False,
+        record: Callable[[str], bool],
     ) -> None:
         self.params = set(params)
         self.constant = constant
         self.local = local
         self.imported = imported
-        self.static = static
         self.record = record
         """Whether a name is a class of the repository: building one carries its arguments (a model, a DTO)."""
         self.env: dict[str, Value] = {}
@@ -190,7 +187,7 @@ class Values(ABC):
             held = self.constants.get(name)
             if held is None:
                 self.constants[name] = Value(STATE)  # a constant defined through itself reads as state
-                inner = type(self)((), self.constant, self.local, self.imported, self.static, self.record)
+                inner = type(self)((), self.constant, self.local, self.imported, self.record)
                 inner.constants = self.constants
                 inner._depth = self._depth + 5
                 held = self.constants[name] = inner.value(node)
@@ -216,10 +213,8 @@ class Values(ABC):
         obj = node.child_by_field_name("object")
         if obj is None:
             return Value(STATE)
-        found = self.static(node)
-        if found is not None:
-            value = _literal(found.value)  # an enum member is a label: content, whatever its value's type
-            return Value(value.mask, max(value.words, 1)) if found.shape is Shape.ENUM_MEMBER else value
+        if obj.type == "identifier" and text(obj)[:1].isupper() and self.record(text(obj)):
+            return Value(LIT, 1)  # a member of a class of the repo (an enum's label, a constant): content
         if obj.type == "identifier" and text(obj) in ("self", "cls"):
             return Value(STATE)
         name = dotted(node)
@@ -249,12 +244,8 @@ class Values(ABC):
         method = (
             last_name(name) if name else (text(fn.child_by_field_name("attribute")) if fn.type == "attribute" else "")
         )
-        if name is not None and name[:1].isupper() and "." not in name:
-            found = self.static(node)
-            if found is not None:
-                return _literal(found.value)
-            if self.record(name):
-                return join([self.value(a) for a in args]) or LITERAL
+        if name is not None and name[:1].isupper() and "." not in name and self.record(name):
+            return join([self.value(a) for a in args]) or LITERAL  # a model of the repo built from its arguments
         values = [self.value(a) for a in args]
         joined = join(values)
         if name in SLEEPS:
