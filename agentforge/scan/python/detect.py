@@ -34,6 +34,7 @@ PLACEHOLDER = re.compile(
 NEVER_STUBS = frozenset({"overload", "abstractmethod", "abstractproperty", "abstractclassmethod"})
 """Decorators whose functions are declarations by design: their empty bodies are the point."""
 ROUTE = re.compile(r"\.(?:route|get|post|put|patch|delete|websocket|api_route)\(\s*[rbuf]?[\"']([^\"']*)")
+MOCK_PREFIXES = ("mock", "fake", "dummy", "sample", "stub", "canned")
 ABSTRACT_BASES = frozenset({"ABC", "ABCMeta", "Protocol", "Interface"})
 
 
@@ -77,6 +78,11 @@ def _flow(site: Site, judge: Judge[Site], reader: Reader) -> Flow:
     def constant(name: str) -> Node | None:
         if reader.rebound(name):
             return None
+        own = index.files.get(site.rel)
+        if own is not None and name in own.constants:
+            return own.constants[name]
+        if not (name.isupper() or name.lstrip("_").lower().startswith(MOCK_PREFIXES)):
+            return None  # another module's lower-case global is state; only its CONSTANTS and mock data are read
         return index.find_constant(name, site.rel)
 
     def local(call: Node, name: str) -> Value | None:
