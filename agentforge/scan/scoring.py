@@ -37,6 +37,8 @@ CANDIDATE_CONFIDENCE = 0.1
 fake-looking trait is reshaping its input, on plumbing, is not worth a contract."""
 """A callee at least this confident is a stub for its callers: their answer is its answer."""
 
+ECHO_PIECES = 3
+"""An echo wraps a piece or two of the input in canned words; a template of many fields is a formatter."""
 _USES_INPUT = INPUT | DERIVED | STATE
 """What reads the input's content; its length alone (a fake's "N characters long") does not."""
 
@@ -58,7 +60,7 @@ def _echo(a: Value) -> bool:
     """The input's text (or its length) wrapped in canned prose."""
     if not a.mask & (INPUT | LENGTH) or not a.mask & LIT or a.mask & (REAL | DERIVED):
         return False
-    return a.words >= 3 and a.words > a.pieces  # more canned words than pieces of input: an echo, not a format
+    return a.words >= 3 and a.words > a.pieces and a.pieces <= ECHO_PIECES
 
 
 def _receipt(a: Value) -> bool:
