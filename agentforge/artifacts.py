@@ -243,6 +243,10 @@ class Rung(StrEnum):
     """The base model with the module's most similar past corrections in its prompt."""
     ADAPTER = "adapter"
     ADAPTER_EXAMPLES = "adapter+examples"
+    NEAREST = "nearest"
+    """The answer most of the nearest past corrections give (no model call)."""
+    CENTROID = "centroid"
+    """The answer whose past corrections are the most similar on average (no model call)."""
     STATIC = "static"
 
 

@@ -1,16 +1,18 @@
 """The learning loop on BANKING77: k user corrections per intent → dataset → queued job → LoRA → gate → promotion.
 
-A module `classify_intent(message) -> Intent` (77 labels) answers a stratified sample of the test split (`--test-
-per-intent` queries of every intent; 0: the whole split). First the generic default model alone; then, for each
+A module `classify_intent(message) -> Intent` (77 labels). First the generic default model alone; then, for each
 k (5, 10, 30 by default, nested: the k = 10 corrections are the k = 5 ones and five more per intent), the train
 rows are stored as user corrections, a training job is queued and an in-process `agentforge worker` claims it,
 trains the adapter (80% of the corrections; the other 20% are the gate's held-out split), lets the gate compare
-rungs and promote, and the test queries are answered by every rung: retrieved examples alone
-(`base+examples:E`), the adapter alone, both. The route starts at `base+examples:E` (corrections help at once), so
-the gate measures the adapter against the loop's own simplest rung. Accuracy carries a 95% Wilson interval.
+rungs and promote, and test queries are answered by every rung: the corrections' own votes (`nearest:1`,
+`nearest:5`, `centroid`: no model call), retrieved examples in the prompt (`base+examples:E`), the adapter
+alone, both. The route starts at `base+examples:E` (corrections help at once), so the gate measures the adapter
+against the loop's own simplest rung. The rungs answer a stratified sample of the test split
+(`--test-per-intent` queries of every intent; 0: all of it); the route as served after the gate answers the
+whole split (`--served-per-intent 0`, the default). Accuracy carries a 95% Wilson interval.
 
-Run: `python bench/banking77.py [DATASET_DIR] [--ks 5,10,30] [--test-per-intent 4] [--examples 8]
-[--retriever minilm|bm25] [--recipe cpu-default] [--epochs 3,2,1]` (DATASET_DIR defaults to
+Run: `python bench/banking77.py [DATASET_DIR] [--ks 5,10,30] [--test-per-intent 4] [--served-per-intent 0]
+[--examples 8] [--retriever minilm|bm25] [--recipe cpu-default] [--epochs 3,2,1]` (DATASET_DIR defaults to
 ../shared/datasets/banking77; `--epochs` gives each k, in ascending order, its own epoch count).
 Ends with one JSON line; `--json-out PATH` writes it to a file as well.
 """
@@ -36,6 +38,7 @@ from agentforge.artifacts import AdapterStatus, Route
 from agentforge.config import Paths
 from agentforge.errors import AgentforgeError
 from agentforge.learn.recipe import load_recipe
+from agentforge.learn.rungs import VOTE_RUNGS
 from agentforge.learn.worker import Worker, WorkerConfig
 from agentforge.llm.base import run_sync
 from agentforge.llm.local import LocalModel
@@ -49,8 +52,11 @@ from agentforge.store.queue import JobQueue
 WORKSPACE = "default"
 
 
-def split(data: Path, ks: list[int], test_per_intent: int, seed: int) -> tuple[list[str], dict[str, Rows], Rows]:
-    """(labels, train rows per label (the most any k needs, nested), the stratified test sample)."""
+def split(
+    data: Path, ks: list[int], test_per_intent: int, seed: int, served_per_intent: int = 0
+) -> tuple[list[str], dict[str, Rows], Rows, Rows]:
+    """(labels, train rows per label (the most any k needs, nested), the stratified test sample the rungs answer,
+    the test queries the served route answers (0 per intent: the whole split))."""
     labels = read_labels(data)
     rng = random.Random(seed)
     train = per_label(read_rows(data / "train.csv"), labels, max(ks), rng)
@@ -58,10 +64,14 @@ def split(data: Path, ks: list[int], test_per_intent: int, seed: int) -> tuple[l
     if short:
         raise SystemExit(f"too few train rows for k={max(ks)}: {short}")
     test_rows = read_rows(data / "test.csv")
-    if test_per_intent:
-        by_label = per_label(test_rows, labels, test_per_intent, rng)
-        test_rows = [row for label in labels for row in by_label[label]]
-    return labels, train, test_rows
+
+    def sample(n: int) -> Rows:
+        if not n:
+            return test_rows
+        by_label = per_label(test_rows, labels, n, random.Random(seed + n))
+        return [row for label in labels for row in by_label[label]]
+
+    return labels, train, sample(test_per_intent), sample(served_per_intent)
 
 
 def answer(engine: Engine, queries: Rows, target: str) -> dict[str, Any]:
@@ -123,7 +133,9 @@ def train_through_queue(store: Store, model: LocalModel, data: Paths, recipe: st
 def main(args: argparse.Namespace) -> dict[str, Any]:
     os.environ[RETRIEVER_ENV] = args.retriever  # the worker's engine retrieves as the serving one does
     ks = sorted({int(k) for k in args.ks.split(",")})
-    labels, train, queries = split(args.data, ks, args.test_per_intent, args.seed)
+    labels, train, queries, served_queries = split(
+        args.data, ks, args.test_per_intent, args.seed, args.served_per_intent
+    )
     recipe = load_recipe(args.recipe)
     epochs = [int(e) for e in args.epochs.split(",")] if args.epochs else [recipe.num_epochs] * len(ks)
     if len(epochs) != len(ks):
@@ -132,6 +144,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         "intents": len(labels),
         "test_queries": len(queries),
         "test_per_intent": args.test_per_intent or "all",
+        "served_queries": len(served_queries),
         "examples_in_prompt": args.examples,
         "retriever": args.retriever,
         "recipe": args.recipe,
@@ -156,6 +169,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             job = train_through_queue(store, model, Paths(home=Path(tmp)), str(k_recipe))
             route = store.get_route(WORKSPACE, MODULE)
             rungs = {
+                **{target: target for target in VOTE_RUNGS},
                 "examples": f"base+examples:{args.examples}",
                 "adapter": job["adapter"],
                 "adapter+examples": f"{job['adapter']}+examples:{args.examples}",
@@ -164,16 +178,17 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             for key, target in rungs.items():
                 result[key] = answer(engine, queries, target)
             served = next((key for key, target in rungs.items() if target == result["served"]), None)
-            if served is None:  # an earlier k's adapter kept the route
-                result["served_rung"] = answer(engine, queries, result["served"])
+            if served is None or served_queries != queries:  # another k's rung kept the route, or more queries
+                result["served_rung"] = answer(engine, served_queries, result["served"])
                 served = "served_rung"
             result["served_accuracy"] = result[served]["accuracy"]
+            result["served_ci95"] = result[served]["ci95"]
             figures[f"k{k}"] = result
         engine.close()
     base = figures["base"]["accuracy"]
     for k in ks:
         r = figures[f"k{k}"]
-        for rung in ("examples", "adapter", "adapter+examples"):
+        for rung in (*VOTE_RUNGS, "examples", "adapter", "adapter+examples"):
             r[rung]["ratio_vs_base"] = round(r[rung]["accuracy"] / max(base, 1e-9), 2)
         r["adapter+examples_vs_examples"] = round(
             r["adapter+examples"]["accuracy"] / max(r["examples"]["accuracy"], 1e-9), 3
@@ -184,12 +199,14 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
 
 def print_table(figures: dict[str, Any]) -> None:
     base = figures["base"]
-    print(f"BANKING77, {figures['test_queries']} test queries ({figures['test_per_intent']} per intent), 95% CI")
+    print(
+        f"BANKING77, rungs on {figures['test_queries']} test queries ({figures['test_per_intent']} per intent), 95% CI"
+    )
     print(f"{'':8s} {'rung':18s} {'accuracy':>9s} {'95% CI':>16s} {'s/call':>7s}")
     print(f"{'k=0':8s} {'base':18s} {base['accuracy']:9.1%} {_ci(base):>16s} {base['s_per_call']:7.2f}")
     for key in [k for k in figures if k.startswith("k") and k[1:].isdigit()]:
         r = figures[key]
-        for rung in ("examples", "adapter", "adapter+examples"):
+        for rung in (*VOTE_RUNGS, "examples", "adapter", "adapter+examples"):
             f = r[rung]
             print(f"{key:8s} {rung:18s} {f['accuracy']:9.1%} {_ci(f):>16s} {f['s_per_call']:7.2f}")
         j = r["job"]
@@ -197,6 +214,9 @@ def print_table(figures: dict[str, Any]) -> None:
             f"{'':8s} trained {j['train_examples']} examples in {j['train_s']:.0f} s ({j['examples_per_s']} ex/s), "
             f"gate {j['gate_s']:.0f} s on {j['gate_heldout']} held out: {j['state']}; serves {r['served']}"
         )
+        n = r["served_rung"]["n"] if "served_rung" in r else figures["test_queries"]
+        ci = _ci({"ci95": r["served_ci95"]})
+        print(f"{'':8s} served {r['served']} on {n} test queries: {r['served_accuracy']:.1%} {ci}")
 
 
 def _ci(f: dict[str, Any]) -> str:
@@ -208,6 +228,9 @@ if __name__ == "__main__":
     parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--ks", default="5,10,30", help="corrections per intent, comma-separated (nested)")
     parser.add_argument("--test-per-intent", type=int, default=4, help="test queries per intent (0: all 3,080)")
+    parser.add_argument(
+        "--served-per-intent", type=int, default=0, help="test queries per intent for the served route (0: all)"
+    )
     parser.add_argument("--examples", type=int, default=8, help="retrieved corrections in an +examples prompt")
     parser.add_argument("--retriever", choices=["minilm", "bm25"], default="minilm")
     parser.add_argument("--recipe", default="cpu-default", help="training recipe (name in adapters/ or YAML path)")

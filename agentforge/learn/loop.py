@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from agentforge.artifacts import (
     AdapterStatus,
@@ -23,7 +22,6 @@ from agentforge.artifacts import (
     Example,
     JobState,
     ModuleSpec,
-    Route,
     TrainingJob,
 )
 from agentforge.config import Paths
@@ -36,17 +34,17 @@ from agentforge.errors import (
     TrainingError,
 )
 from agentforge.learn.card import AdapterCard, adapter_name, write_card
-from agentforge.learn.dataset import TrainItem, data_hash, input_key, split_examples
+from agentforge.learn.dataset import TrainItem, data_hash, split_examples
 from agentforge.learn.gate import decide
 from agentforge.learn.lease import Lease
 from agentforge.learn.metrics import metric_for
 from agentforge.learn.promotion import promoted_route, retired_by
 from agentforge.learn.recipe import DEFAULT_RECIPE, Recipe
+from agentforge.learn.rungs import Evaluation, gate_rungs, gate_sample, judge_rungs
 from agentforge.learn.trainers import train_adapter
 from agentforge.llm.base import Message
 from agentforge.runtime import Engine
 from agentforge.runtime.prompts import render_messages, render_target
-from agentforge.runtime.targets import DEFAULT_EXAMPLES, STATIC, Step, champion_target, parse_target
 from agentforge.store.queue import JobQueue, Publication
 
 log = logging.getLogger("agentforge.worker")
@@ -54,18 +52,6 @@ log = logging.getLogger("agentforge.worker")
 Progress = Callable[[str, int, int], None]
 """`(phase, done, total)`: phases are `train` and `evaluate …`."""
 FormatText = Callable[[list[Message], str], tuple[str, str]]
-
-
-@dataclass
-class Evaluation:
-    target: str
-    scores: list[float]
-    valid: list[bool]
-    outputs: list[Any]
-
-    @property
-    def mean(self) -> float:
-        return sum(self.scores) / len(self.scores) if self.scores else 0.0
 
 
 @dataclass
@@ -269,15 +255,17 @@ def _run(
     engine.model.load_adapter(name, out_dir)
     route = store.get_route(ws, spec.id)
     held = gate_sample(held)
-    metric = engine.catalog.kind(store.get_module_plan(ws, spec.id).kind).metric
-    evaluations = asyncio.run(_evaluate_rungs(engine, spec, held, gate_rungs(route, name), report))
+    kind = engine.catalog.kind(store.get_module_plan(ws, spec.id).kind)
+    metric = kind.metric
+    targets = gate_rungs(route, name, votes=kind.output == "label")
+    evaluations = asyncio.run(_evaluate_rungs(engine, spec, held, targets, report))
     lease.check()
     champion, *candidates = evaluations
     decisions = [
         decide(spec.id, metric, champion.target, c.target, champion.scores, c.scores, champion.valid, c.valid)
         for c in candidates
     ]
-    decision, winner = _judge(route, name, candidates, decisions)
+    decision, winner = judge_rungs(route, name, candidates, decisions)
     decision = decision.model_copy(update={"rungs": {e.target: e.mean for e in evaluations}})
     adapter = AdapterVersion(
         name=name,
@@ -295,65 +283,18 @@ def _run(
     write_card(out_dir, AdapterCard.from_adapter(adapter))
     publication = Publication(adapter=adapter)
     if winner is not None:
-        after = promoted_route(route, winner.target, winner.examples)
+        # A vote names its neighbours itself (`nearest:5`): the route's example count stays the model rungs'.
+        after = (
+            promoted_route(route, winner.text, route.examples)
+            if winner.vote
+            else promoted_route(route, winner.target, winner.examples)
+        )
         publication = Publication(adapter=adapter, route=after, retire=retired_by(route, after))
     state = JobState.PROMOTED if adapter.status is AdapterStatus.CHAMPION else JobState.REJECTED
     done = lease.queue.finish(lease.job, lease.worker, state, publication=publication)
     judged = next(c for c in candidates if c.target == decision.candidate)
     rungs = {e.target: e for e in evaluations}
     return TrainOutcome(done, adapter, decision, champion, judged, len(train), held, rungs)
-
-
-def _judge(
-    route: Route, adapter: str, candidates: list[Evaluation], decisions: list[EvalReport]
-) -> tuple[EvalReport, Step | None]:
-    """The adapter's report, and the rung the route moves to (None: it stays).
-
-    The winner is the best-scoring rung that passes the gate against the champion; on a tie the one listed first
-    in `gate_rungs`, the cheaper to serve. The report is the adapter's: its winning rung's decision, else its
-    best rung's, marked not promoted when a rung without it won.
-    """
-    passed = [i for i, d in enumerate(decisions) if d.promoted]
-    best = max(passed, key=lambda i: (candidates[i].mean, -i)) if passed else None
-    winner = parse_target(candidates[best].target, route) if best is not None else None
-    if best is not None and winner is not None and winner.adapter == adapter:
-        return decisions[best], winner
-    own = [i for i, c in enumerate(candidates) if parse_target(c.target, route).adapter == adapter]
-    mine = max(own, key=lambda i: (candidates[i].mean, -i))
-    report = decisions[mine]
-    if best is not None:
-        other = candidates[best]
-        reason = (
-            f"not promoted: {other.target} scores {other.mean:.4f} without this adapter "
-            f"(its best rung {candidates[mine].target}: {candidates[mine].mean:.4f}) and now serves; {report.reason}"
-        )
-        report = report.model_copy(update={"promoted": False, "reason": reason})
-    return report, winner
-
-
-GATE_MAX_HELDOUT = 200
-"""Most held-out examples one gate decision scores (each rung answers every one of them); beyond it the interval
-is narrow enough and the evaluation would cost more than the training."""
-
-
-def gate_sample(held: list[Example]) -> list[Example]:
-    """The held-out examples the gate scores: all of them up to `GATE_MAX_HELDOUT`, else that many, chosen by
-    input hash (so the same ones every time, whatever their order)."""
-    if len(held) <= GATE_MAX_HELDOUT:
-        return held
-    return sorted(held, key=input_key)[:GATE_MAX_HELDOUT]
-
-
-def gate_rungs(route: Route, adapter: str) -> list[str]:
-    """The targets the gate puts side by side: the champion as it answers now, then the candidates from the cheapest
-    to serve: the new adapter alone, the champion with retrieved examples (when it answers without them), the
-    new adapter with examples."""
-    k = route.examples or DEFAULT_EXAMPLES
-    champion = champion_target(route)
-    rungs = [champion, adapter]
-    if champion != STATIC and parse_target(champion, route).examples == 0:
-        rungs.append(f"{champion}+examples:{k}")
-    return [*rungs, f"{adapter}+examples:{k}"]
 
 
 def publish_dir(root: Path, name: str, *, staging: Path, train: Callable[[Path], float]) -> tuple[Path, float]:

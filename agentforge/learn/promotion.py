@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from agentforge.artifacts import AdapterStatus, AdapterVersion, Route
 from agentforge.errors import PromotionError
-from agentforge.runtime.targets import BACKEND_PREFIX, BASE, STATIC, champion_target, parse_target
+from agentforge.runtime.targets import BACKEND_PREFIX, BASE, STATIC, VOTES, champion_target, parse_target
 from agentforge.store import Store
 
 __all__ = [
@@ -38,8 +38,8 @@ class RouteChange:
 
 
 def previous_champion(route: Route) -> str | None:
-    """The target a rollback restores: the first fallback entry that is `base` or an adapter (at any rung) and is
-    not the champion's own rung."""
+    """The target a rollback restores: the first fallback entry that is `base`, an adapter (at any rung) or a vote
+    of the corrections, and is not the champion's own rung."""
     current = champion_target(route)
     for target in route.fallback:
         if target in (STATIC, current) or target.startswith(BACKEND_PREFIX):
@@ -49,7 +49,8 @@ def previous_champion(route: Route) -> str | None:
 
 
 def promoted_route(before: Route, champion: str, examples: int) -> Route:
-    """The route once `champion` (`base` or an adapter) leads, answering with `examples` retrieved corrections.
+    """The route once `champion` (`base`, an adapter or a vote of the corrections) leads, answering with `examples`
+    retrieved corrections (for `nearest`, the neighbours that vote).
 
     The previous champion, at its own rung, goes first in the fallback chain (which keeps `base` and ends in
     `static`), so a rollback restores exactly what answered before. A canary of the new champion ends.
@@ -72,7 +73,7 @@ def retired_by(before: Route, after: Route) -> str | None:
 def _set_status(store: Store, workspace_id: str, target: str, status: AdapterStatus) -> None:
     """Set the status of the adapter a route target names (`NAME` or `NAME+examples...`); others have none."""
     name = target.split("+", 1)[0]
-    if name in (BASE, STATIC) or name.startswith("backend:"):
+    if name.split(":", 1)[0] in (BASE, STATIC, *VOTES) or name.startswith("backend:"):
         return
     adapter = store.get_adapter(workspace_id, name)
     adapter.status = status
@@ -112,10 +113,11 @@ def rollback(store: Store, workspace_id: str, module_id: str) -> RouteChange:
     _set_status(store, workspace_id, restored.target, AdapterStatus.CHAMPION)
     canary = before.canary if before.canary and before.canary.target not in (before.champion, previous) else None
     fallback = [t for t in before.fallback if t not in (current, previous)]
+    champion, examples = (restored.text, before.examples) if restored.vote else (restored.target, restored.examples)
     after = before.model_copy(
         update={
-            "champion": restored.target,
-            "examples": restored.examples,
+            "champion": champion,
+            "examples": examples,
             "canary": canary,
             "fallback": fallback or [STATIC],
         }

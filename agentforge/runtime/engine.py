@@ -34,10 +34,11 @@ from agentforge.runtime.embeddings import retriever_from_env
 from agentforge.runtime.metrics import RuntimeMetrics
 from agentforge.runtime.prompts import fit_examples, render_messages
 from agentforge.runtime.retrieval import ExampleIndex, Exclusion, Retriever
-from agentforge.runtime.targets import BACKEND_PREFIX, STATIC, Step, route_steps
+from agentforge.runtime.targets import BACKEND_PREFIX, CENTROID, STATIC, Step, route_steps
 from agentforge.runtime.tools import call_tools
 from agentforge.runtime.trace_writer import TraceWriter
-from agentforge.runtime.validation import check_correction, schema_errors
+from agentforge.runtime.validation import check_correction, fits, schema_errors
+from agentforge.runtime.vote import vote
 from agentforge.store import Store
 from agentforge.store.queue import JobQueue
 
@@ -165,6 +166,8 @@ class Engine:
         for step in route_steps(route, pick_target(route, request_id), explicit=False):
             if step.target == STATIC:
                 break
+            if step.vote:
+                continue
             if not step.target.startswith(BACKEND_PREFIX) and step.adapter not in targets:
                 targets.append(step.adapter)
         return targets
@@ -211,6 +214,19 @@ class Engine:
             return []
         found = self.example_index(spec.id).search(inputs, k, exclude)
         return fit_examples(self.catalog.kind(plan.kind), spec, found)
+
+    def _vote(
+        self, spec: ModuleSpec, inputs: dict[str, Any], step: Step, exclude: Exclusion
+    ) -> tuple[Any, list[Example]]:
+        """A `nearest` or `centroid` step's answer: the module's corrections vote (`runtime/vote.py`)."""
+        return vote(
+            self.example_index(spec.id),
+            inputs,
+            neighbours=step.examples,
+            centroid=step.target == CENTROID,
+            exclude=exclude,
+            fits=fits(spec.output_schema),
+        )
 
     async def _ask(
         self,
@@ -277,11 +293,15 @@ class Engine:
             if step.target == STATIC:
                 break
             try:
-                model = self._model_for(step)
-                examples = self._examples_for(spec, plan, inputs, step.examples, exclude)
-                output, totals = await self._ask(spec, plan, inputs, step.adapter, model, examples, tool_calls)
+                if step.vote:
+                    output, examples = self._vote(spec, inputs, step, exclude)
+                    totals = ResponseTotals(model=f"{step.target}/{self.retriever.name}")
+                else:
+                    model = self._model_for(step)
+                    examples = self._examples_for(spec, plan, inputs, step.examples, exclude)
+                    output, totals = await self._ask(spec, plan, inputs, step.adapter, model, examples, tool_calls)
             except (ModelError, OutputValidationError, NotFoundError, TimeoutError) as exc:
-                errors.append(f"{step.target}{'+examples' if step.examples else ''}: {str(exc) or type(exc).__name__}")
+                errors.append(f"{step.text}: {str(exc) or type(exc).__name__}")
                 continue
             trace = Trace(
                 workspace_id=self.workspace_id,

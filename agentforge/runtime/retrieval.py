@@ -90,20 +90,21 @@ class ExampleIndex:
         Only examples scoring above the index's `min_score` count as similar (BM25: sharing a term)."""
         if k <= 0 or not self.examples:
             return []
+        return [e for _, e in self.scored(inputs, exclude, similar_only=True)[:k]]
+
+    def scored(
+        self, inputs: dict[str, Any], exclude: Exclusion | None = None, *, similar_only: bool = False
+    ) -> list[tuple[float, Example]]:
+        """Every allowed example with its similarity to `inputs`, most similar first (ties: the newer input
+        first); with `similar_only`, only those above the index's `min_score`."""
+        if not self.examples:
+            return []
         exclude = exclude or Exclusion()
         query = query_key(inputs) if exclude.same_input else ""
         scores = self._scorer.scores(document_text(inputs))
-        ranked = sorted(
-            (i for i, s in enumerate(scores) if s > self._min_score),
-            key=lambda i: (-scores[i], -i),
-        )
-        found: list[Example] = []
-        for i in ranked:
-            if exclude.allows(self.examples[i], self.keys[i], query):
-                found.append(self.examples[i])
-                if len(found) == k:
-                    break
-        return found
+        floor = self._min_score if similar_only else -math.inf
+        ranked = sorted((i for i, s in enumerate(scores) if s > floor), key=lambda i: (-scores[i], -i))
+        return [(scores[i], self.examples[i]) for i in ranked if exclude.allows(self.examples[i], self.keys[i], query)]
 
 
 class Retriever(Protocol):

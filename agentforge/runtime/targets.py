@@ -1,10 +1,16 @@
-"""Route targets, read as rungs of the ladder: base, base + retrieved examples, adapter, adapter + examples.
+"""Route targets, read as rungs of the ladder: the corrections' own vote (nearest neighbours, centroid), base,
+base + retrieved examples, adapter, adapter + examples.
 
 A target is `base`, an adapter name, `backend:NAME` (another back end's base model) or `static`; any but
 `static` may end in `+examples` (the route's `examples` count, or `DEFAULT_EXAMPLES` when that is 0) or
 `+examples:K`. A route's champion written plainly also carries examples when the route's `examples` is
 above 0; its canary and fallbacks carry them only when they say `+examples`. So `base` given as an explicit
 target is always the bare base model, which lets an evaluation put rungs side by side.
+
+Two targets call no model at all: `nearest[:K]` answers what the K corrections most similar to the input say
+(a majority vote, a tie to the more similar answer; K = 1 when not given, or the route's `examples` for a plain
+champion), and `centroid` the answer whose corrections are the most similar on average. Both answer from the retriever's
+ranking of the module's corrections (`runtime/vote.py`), so they cost a retrieval and nothing more.
 """
 
 from __future__ import annotations
@@ -18,8 +24,11 @@ from agentforge.errors import InvalidInputError
 __all__ = [
     "BACKEND_PREFIX",
     "BASE",
+    "CENTROID",
     "DEFAULT_EXAMPLES",
+    "NEAREST",
     "STATIC",
+    "VOTES",
     "Step",
     "champion_target",
     "parse_target",
@@ -32,8 +41,13 @@ BACKEND_PREFIX = "backend:"
 """A route target `backend:NAME` is the base model of another back end given to the engine (`backends=`)."""
 DEFAULT_EXAMPLES = 4
 """Examples a `+examples` target carries when neither the target nor the route gives a count."""
+NEAREST = "nearest"
+CENTROID = "centroid"
+VOTES = (NEAREST, CENTROID)
+"""Targets answered by the module's corrections themselves, with no model call."""
 
 _EXAMPLES = re.compile(r"^(?P<target>.+)\+examples(?::(?P<k>\d+))?$")
+_NEAREST = re.compile(r"^nearest(?::(?P<k>\d+))?$")
 
 
 @dataclass(frozen=True)
@@ -41,20 +55,36 @@ class Step:
     """One target of a route, as the engine tries it."""
 
     target: str
-    """`base`, an adapter name, `backend:NAME` or `static` (without any `+examples`)."""
+    """`base`, an adapter name, `backend:NAME`, `nearest`, `centroid` or `static` (without any `+examples`)."""
     examples: int = 0
-    """Retrieved corrections the prompt carries (0: none)."""
+    """Retrieved corrections the prompt carries (0: none); for `nearest`, the neighbours that vote (0: one)."""
 
     @property
     def adapter(self) -> str | None:
-        if self.target in (BASE, STATIC) or self.target.startswith(BACKEND_PREFIX):
+        if self.target in (BASE, STATIC, *VOTES) or self.target.startswith(BACKEND_PREFIX):
             return None
         return self.target
+
+    @property
+    def vote(self) -> bool:
+        """Whether the corrections answer by themselves (no model is called)."""
+        return self.target in VOTES
+
+    @property
+    def text(self) -> str:
+        """The step as a target string that `parse_target` reads back to it."""
+        if self.target == NEAREST:
+            return f"{NEAREST}:{max(self.examples, 1)}"
+        return f"{self.target}+examples:{self.examples}" if self.examples else self.target
 
     @property
     def rung(self) -> Rung:
         if self.target == STATIC:
             return Rung.STATIC
+        if self.target == NEAREST:
+            return Rung.NEAREST
+        if self.target == CENTROID:
+            return Rung.CENTROID
         if self.adapter is None:
             return Rung.BASE_EXAMPLES if self.examples else Rung.BASE
         return Rung.ADAPTER_EXAMPLES if self.examples else Rung.ADAPTER
@@ -62,14 +92,22 @@ class Step:
 
 def parse_target(text: str, route: Route) -> Step:
     """Read one target; `route` gives the count for a bare `+examples`. InvalidInputError when malformed."""
+    nearest = _NEAREST.match(text)
+    if nearest is not None:
+        neighbours = int(nearest["k"] or 0)
+        if nearest["k"] is not None and neighbours < 1:
+            raise InvalidInputError(f"route target {text!r}: at least one neighbour must vote")
+        return Step(NEAREST, neighbours)
     match = _EXAMPLES.match(text)
     if match is None:
-        if "+examples" in text or not text:
-            raise InvalidInputError(f"malformed route target {text!r} (expected TARGET, TARGET+examples[:K])")
+        if "+examples" in text or not text or text.startswith(f"{NEAREST}:") or text.startswith(f"{CENTROID}:"):
+            raise InvalidInputError(
+                f"malformed route target {text!r} (expected TARGET, TARGET+examples[:K], nearest[:K] or centroid)"
+            )
         return Step(text)
     target, k = match["target"], match["k"]
-    if target == STATIC:
-        raise InvalidInputError(f"route target {text!r}: the static value takes no examples")
+    if target in (STATIC, *VOTES) or _NEAREST.match(target):
+        raise InvalidInputError(f"route target {text!r}: {target.split(':')[0]} takes no retrieved examples")
     count = int(k) if k is not None else (route.examples or DEFAULT_EXAMPLES)
     if count < 1:
         raise InvalidInputError(f"route target {text!r}: the example count must be at least 1")
@@ -79,7 +117,10 @@ def parse_target(text: str, route: Route) -> Step:
 def champion_target(route: Route) -> str:
     """The champion as an explicit target naming its rung (`base+examples:5`, say), for an evaluation that must
     answer exactly as the champion does (an explicit plain target carries no examples)."""
-    if route.examples and route.champion != STATIC and parse_target(route.champion, route) == Step(route.champion):
+    if route.champion == NEAREST:
+        return Step(NEAREST, route.examples).text
+    plain = route.champion not in (STATIC, CENTROID) and parse_target(route.champion, route) == Step(route.champion)
+    if route.examples and plain:
         return f"{route.champion}+examples:{route.examples}"
     return route.champion
 
@@ -88,7 +129,7 @@ def route_steps(route: Route, chosen: str, *, explicit: bool) -> list[Step]:
     """The steps a call tries: `chosen` alone when it was given explicitly, else `chosen` then the fallback chain
     (up to and including `static`). The champion carries the route's `examples` unless it says otherwise."""
     first = parse_target(chosen, route)
-    if not explicit and chosen == route.champion and first.examples == 0 and first.target != STATIC:
+    if not explicit and chosen == route.champion and first.examples == 0 and first.target not in (STATIC, CENTROID):
         first = Step(first.target, route.examples)
     steps = [first]
     for text in [] if explicit else route.fallback:

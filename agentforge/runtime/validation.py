@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -15,6 +16,23 @@ from agentforge.errors import InvalidCorrectionError, OutputValidationError
 
 def schema_errors(schema: JsonSchema, value: Any) -> list[SchemaError]:
     return sorted(Draft202012Validator(schema).iter_errors(value), key=lambda e: list(e.path))
+
+
+def fits(schema: JsonSchema) -> Callable[[Any], bool]:
+    """Whether a value fits `schema` (an empty schema admits anything), one validator for many values and each
+    distinct value checked once: a vote weighs hundreds of stored answers of a few distinct values."""
+    if not schema:
+        return lambda value: True
+    validator = Draft202012Validator(schema)
+    seen: dict[str, bool] = {}
+
+    def check(value: Any) -> bool:
+        key = json.dumps(value, sort_keys=True, default=str)
+        if key not in seen:
+            seen[key] = validator.is_valid(value)
+        return seen[key]
+
+    return check
 
 
 def field_of(error: SchemaError) -> str:

@@ -45,15 +45,20 @@ def test_the_loop_on_a_banking77_subset(tmp_path: Path, agentforge_home: Path) -
     job = k6["job"]
     assert job["state"] in ("promoted", "rejected") and job["train_examples"] + job["gate_heldout"] == 60
     assert job["examples_per_s"] > 0 and job["train_s"] > 0
-    assert set(job["gate_rungs"]) == {"base+examples:4", job["adapter"], f"{job['adapter']}+examples:4"}
-    for rung in ("examples", "adapter", "adapter+examples"):
+    votes = ("nearest:1", "nearest:5", "centroid")
+    served = {*votes, "base+examples:4", job["adapter"], f"{job['adapter']}+examples:4"}
+    assert set(job["gate_rungs"]) == served
+    for rung in (*votes, "examples", "adapter", "adapter+examples"):
         low, high = k6[rung]["ci95"]
         assert low <= k6[rung]["accuracy"] <= high and k6[rung]["n"] == 20
         assert k6[rung]["failed_calls"] == 0
-    # Retrieved corrections help at once, and what the route serves after the gate is at least as good.
+    assert all(k6[v]["s_per_call"] < k6["examples"]["s_per_call"] for v in votes)  # no model call
+    # Retrieved corrections help at once, and what the route serves after the gate is at least as good; the
+    # served route answers the whole test split (3 per intent).
     assert k6["examples"]["accuracy"] >= base["accuracy"] + 0.2, (base, k6["examples"])
+    assert last["served_queries"] == 30 and k6["served_rung"]["n"] == 30
     assert k6["served_accuracy"] >= base["accuracy"] + 0.2
-    assert k6["served"] in ("base+examples:4", job["adapter"], f"{job['adapter']}+examples:4")
+    assert k6["served"] in served
 
 
 def test_a_failing_call_counts_as_a_miss_and_the_run_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
