@@ -3,7 +3,7 @@ VLLM_VENV ?= .venv-vllm
 CREWAI_VENV ?= .venv-crewai
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-vllm setup-crewai demo test lint
+.PHONY: setup setup-vllm setup-crewai setup-mpnet demo test lint
 
 setup: $(VENV)/.installed
 
@@ -22,6 +22,10 @@ setup-crewai: $(CREWAI_VENV)/.installed
 $(CREWAI_VENV)/.installed: scripts/setup_crewai.sh pyproject.toml
 	CREWAI_VENV=$(CREWAI_VENV) bash scripts/setup_crewai.sh
 
+## all-mpnet-base-v2, the stronger sentence encoder (AGENTFORGE_RETRIEVER=mpnet), into $AGENTFORGE_HOME/models.
+setup-mpnet: setup
+	bash scripts/setup_mpnet.sh
+
 ## The main job: scan → plan → build → serve → replay traffic with corrections → retrain → compare.
 demo: setup
 	$(BIN)/agentforge dynamize sample_apps/support_desk --out out/support_desk --replace --report report.json
@@ -32,5 +36,5 @@ lint: setup
 	$(BIN)/mypy agentforge
 
 ## The whole test suite, lint and types included (what CI runs).
-test: lint setup-vllm setup-crewai
+test: lint setup-vllm setup-crewai setup-mpnet
 	$(BIN)/pytest

@@ -247,6 +247,8 @@ class Rung(StrEnum):
     """The answer most of the nearest past corrections give (no model call)."""
     CENTROID = "centroid"
     """The answer whose past corrections are the most similar on average (no model call)."""
+    HEAD = "head"
+    """The answer of a linear head fitted on the past corrections' embeddings (no model call)."""
     STATIC = "static"
 
 

@@ -1,18 +1,18 @@
 """The learning loop on BANKING77: k user corrections per intent → dataset → queued job → LoRA → gate → promotion.
 
-A module `classify_intent(message) -> Intent` (77 labels). First the generic default model alone; then, for each
-k (5, 10, 30 by default, nested: the k = 10 corrections are the k = 5 ones and five more per intent), the train
-rows are stored as user corrections, a training job is queued and an in-process `agentforge worker` claims it,
-trains the adapter (80% of the corrections; the other 20% are the gate's held-out split), lets the gate compare
-rungs and promote, and test queries are answered by every rung: the corrections' own votes (`nearest:1`,
-`nearest:5`, `centroid`: no model call), retrieved examples in the prompt (`base+examples:E`), the adapter
-alone, both. The route starts at `base+examples:E` (corrections help at once), so the gate measures the adapter
-against the loop's own simplest rung. The rungs answer a stratified sample of the test split
-(`--test-per-intent` queries of every intent; 0: all of it); the route as served after the gate answers the
-whole split (`--served-per-intent 0`, the default). Accuracy carries a 95% Wilson interval.
+A module `classify_intent(message) -> Intent` (77 labels). First the generic default model alone; then, for each k
+(5, 10, 30 by default, nested: the k = 10 corrections are the k = 5 ones and five more per intent), the train rows
+are stored as user corrections, a training job is queued and an in-process `agentforge worker` claims it, trains the
+adapter (80% of the corrections; the other 20% are the gate's held-out split), lets the gate compare rungs and
+promote, and test queries are answered by every rung: the corrections' own votes (`nearest:1`, `nearest:5`,
+`centroid`) and, with the MiniLM retriever, a linear `head` on their embeddings (no model call), retrieved examples
+in the prompt (`base+examples:E`), the adapter alone, both. The route starts at `base+examples:E` (corrections help
+at once), so the gate measures the adapter against the loop's own simplest rung. The rungs answer a stratified
+sample of the test split (`--test-per-intent` queries of every intent; 0: all of it); the route as served after the
+gate answers the whole split (`--served-per-intent 0`, the default). Accuracy carries a 95% Wilson interval.
 
 Run: `python bench/banking77.py [DATASET_DIR] [--ks 5,10,30] [--test-per-intent 4] [--served-per-intent 0]
-[--examples 8] [--retriever minilm|bm25] [--recipe cpu-default] [--epochs 3,2,1]` (DATASET_DIR defaults to
+[--examples 8] [--retriever minilm|mpnet|bm25] [--recipe cpu-default] [--epochs 3,2,1]` (DATASET_DIR defaults to
 ../shared/datasets/banking77; `--epochs` gives each k, in ascending order, its own epoch count).
 Ends with one JSON line; `--json-out PATH` writes it to a file as well.
 """
@@ -38,7 +38,7 @@ from agentforge.artifacts import AdapterStatus, Route
 from agentforge.config import Paths
 from agentforge.errors import AgentforgeError
 from agentforge.learn.recipe import load_recipe
-from agentforge.learn.rungs import VOTE_RUNGS
+from agentforge.learn.rungs import label_votes
 from agentforge.learn.worker import Worker, WorkerConfig
 from agentforge.llm.base import run_sync
 from agentforge.llm.local import LocalModel
@@ -158,6 +158,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         store.save_manifest(manifest(labels))
         store.set_route(WORKSPACE, MODULE, Route(champion="base", examples=args.examples))
         engine = Engine(store, model, retriever=retriever_from_env(args.retriever))
+        votes = label_votes(engine.retriever.embeds)
+        figures["votes"] = list(votes)
         figures["base"] = answer(engine, queries, "base")
         have = 0
         for k, k_epochs in zip(ks, epochs, strict=True):
@@ -169,7 +171,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             job = train_through_queue(store, model, Paths(home=Path(tmp)), str(k_recipe))
             route = store.get_route(WORKSPACE, MODULE)
             rungs = {
-                **{target: target for target in VOTE_RUNGS},
+                **{target: target for target in votes},
                 "examples": f"base+examples:{args.examples}",
                 "adapter": job["adapter"],
                 "adapter+examples": f"{job['adapter']}+examples:{args.examples}",
@@ -188,7 +190,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     base = figures["base"]["accuracy"]
     for k in ks:
         r = figures[f"k{k}"]
-        for rung in (*VOTE_RUNGS, "examples", "adapter", "adapter+examples"):
+        for rung in (*figures["votes"], "examples", "adapter", "adapter+examples"):
             r[rung]["ratio_vs_base"] = round(r[rung]["accuracy"] / max(base, 1e-9), 2)
         r["adapter+examples_vs_examples"] = round(
             r["adapter+examples"]["accuracy"] / max(r["examples"]["accuracy"], 1e-9), 3
@@ -206,7 +208,7 @@ def print_table(figures: dict[str, Any]) -> None:
     print(f"{'k=0':8s} {'base':18s} {base['accuracy']:9.1%} {_ci(base):>16s} {base['s_per_call']:7.2f}")
     for key in [k for k in figures if k.startswith("k") and k[1:].isdigit()]:
         r = figures[key]
-        for rung in (*VOTE_RUNGS, "examples", "adapter", "adapter+examples"):
+        for rung in (*figures["votes"], "examples", "adapter", "adapter+examples"):
             f = r[rung]
             print(f"{key:8s} {rung:18s} {f['accuracy']:9.1%} {_ci(f):>16s} {f['s_per_call']:7.2f}")
         j = r["job"]
@@ -232,7 +234,7 @@ if __name__ == "__main__":
         "--served-per-intent", type=int, default=0, help="test queries per intent for the served route (0: all)"
     )
     parser.add_argument("--examples", type=int, default=8, help="retrieved corrections in an +examples prompt")
-    parser.add_argument("--retriever", choices=["minilm", "bm25"], default="minilm")
+    parser.add_argument("--retriever", choices=["minilm", "mpnet", "bm25"], default="minilm")
     parser.add_argument("--recipe", default="cpu-default", help="training recipe (name in adapters/ or YAML path)")
     parser.add_argument("--epochs", help="training epochs per k, comma-separated (default: the recipe's)")
     parser.add_argument("--seed", type=int, default=0)

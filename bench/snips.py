@@ -15,7 +15,7 @@ intents, as the published figures in the dataset's SOURCE.md are (best service o
 at 10 queries, 0.748 at 70).
 
 Run: `python bench/snips.py [DATASET_DIR] [--ks 10,70] [--validate-per-intent 0] [--intents A,B]
-[--examples 4] [--retriever minilm|bm25] [--recipe cpu-default] [--epochs 3,2]` (DATASET_DIR defaults to
+[--examples 4] [--retriever minilm|mpnet|bm25] [--recipe cpu-default] [--epochs 3,2]` (DATASET_DIR defaults to
 ../shared/datasets/snips_slots; `--validate-per-intent 0`: all 100 of each intent). Ends with one JSON line
 (`k<k>.served_f1`: the average for the served routes); `--json-out PATH` writes it to a file as well.
 """
@@ -220,7 +220,7 @@ if __name__ == "__main__":
     parser.add_argument("--validate-per-intent", type=int, default=0, help="validate queries per intent (0: all)")
     parser.add_argument("--intents", help="only these intents, comma-separated (default: every folder)")
     parser.add_argument("--examples", type=int, default=4, help="retrieved corrections in an +examples prompt")
-    parser.add_argument("--retriever", choices=["minilm", "bm25"], default="minilm")
+    parser.add_argument("--retriever", choices=["minilm", "mpnet", "bm25"], default="minilm")
     parser.add_argument("--recipe", default="cpu-default", help="training recipe (name in adapters/ or YAML path)")
     parser.add_argument("--epochs", help="training epochs per k, comma-separated (default: the recipe's)")
     parser.add_argument("--seed", type=int, default=0)

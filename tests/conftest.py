@@ -57,3 +57,18 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def store(store_url: str) -> Iterator[Store]:
     with Store.open(store_url) as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def minilm_retriever() -> object:
+    """The real all-MiniLM-L6-v2 retriever, shared by the session; its wheel missing fails in CI, skips elsewhere."""
+    from agentforge.errors import ModelUnavailableError
+    from agentforge.runtime.embeddings import MiniLMRetriever, minilm_dir
+
+    try:
+        minilm_dir()
+    except ModelUnavailableError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    return MiniLMRetriever()

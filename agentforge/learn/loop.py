@@ -40,11 +40,11 @@ from agentforge.learn.lease import Lease
 from agentforge.learn.metrics import metric_for
 from agentforge.learn.promotion import promoted_route, retired_by
 from agentforge.learn.recipe import DEFAULT_RECIPE, Recipe
-from agentforge.learn.rungs import Evaluation, gate_rungs, gate_sample, judge_rungs
+from agentforge.learn.rungs import Evaluation, gate_rungs, gate_sample, judge_rungs, label_votes
 from agentforge.learn.trainers import train_adapter
 from agentforge.llm.base import Message
 from agentforge.runtime import Engine
-from agentforge.runtime.prompts import render_messages, render_target
+from agentforge.runtime.prompts import compact_labels, render_messages, render_target
 from agentforge.store.queue import JobQueue, Publication
 
 log = logging.getLogger("agentforge.worker")
@@ -69,12 +69,12 @@ class TrainOutcome:
     """Every rung the gate evaluated, by target, the champion's first."""
 
 
-def _items(engine: Engine, spec: ModuleSpec, examples: list[Example]) -> list[TrainItem]:
+def _items(engine: Engine, spec: ModuleSpec, examples: list[Example], compact: bool) -> list[TrainItem]:
     plan = engine.store.get_module_plan(engine.workspace_id, spec.id)
     kind, role = engine.catalog.kind(plan.kind), engine.catalog.role(plan.agent_role)
     return [
         TrainItem(
-            messages=render_messages(kind, role, spec, ex.input, tool_calls=ex.tool_calls),
+            messages=render_messages(kind, role, spec, ex.input, tool_calls=ex.tool_calls, compact=compact),
             target=render_target(kind, spec, ex.target),
         )
         for ex in examples
@@ -227,7 +227,8 @@ def _run(
             f"{spec.id} has {len(train)} training and {len(held)} held-out corrections; "
             f"need at least {recipe.min_examples} and 1"
         )
-    items = _items(engine, spec, train)
+    compact = compact_labels(recipe.prompt, spec)
+    items = _items(engine, spec, train, compact)
     items_hash = data_hash(items)
     name = adapter_name(spec.id, base_model=base_model, recipe=recipe, data_hash=items_hash)
     if name in {a.name for a in store.list_adapters(ws, spec.id)}:
@@ -253,11 +254,12 @@ def _run(
     )
     lease.advance(JobState.EVALUATING)
     engine.model.load_adapter(name, out_dir)
+    engine.trained_prompt(name, compact=compact)
     route = store.get_route(ws, spec.id)
     held = gate_sample(held)
     kind = engine.catalog.kind(store.get_module_plan(ws, spec.id).kind)
     metric = kind.metric
-    targets = gate_rungs(route, name, votes=kind.output == "label")
+    targets = gate_rungs(route, name, votes=label_votes(engine.retriever.embeds) if kind.output == "label" else ())
     evaluations = asyncio.run(_evaluate_rungs(engine, spec, held, targets, report))
     lease.check()
     champion, *candidates = evaluations
@@ -274,7 +276,7 @@ def _run(
         base_model=base_model,
         path=str(out_dir),
         status=AdapterStatus.CHAMPION if winner and winner.adapter == name else AdapterStatus.REJECTED,
-        recipe=recipe.model_dump(mode="json"),
+        recipe={**recipe.model_dump(mode="json"), "prompt": "compact" if compact else "full"},
         data_hash=items_hash,
         train_examples=len(items),
         train_seconds=seconds,

@@ -41,6 +41,11 @@ class Recipe(BaseModel):
     the answers alone as raw text with the loss on every token, to learn a style or a domain (a novelist's prose)
     for generation modules."""
 
+    prompt: Literal["auto", "full", "compact"] = "auto"
+    """How a label module's prompt names its labels. `full` lists them all; `compact` says only how many there
+    are: the label set is enforced by scoring at run time and learned by the adapter, and a 77-label list is most
+    of each example's tokens. `auto`: compact when the list would pass `runtime.prompts.COMPACT_LABEL_CHARS`.
+    An adapter is served with the prompt it was trained on (its stored recipe says which, resolved)."""
     lora_r: int = Field(default=8, ge=1)
     lora_alpha: int = Field(default=16, ge=1)
     lora_dropout: float = Field(default=0.05, ge=0.0, lt=1.0)

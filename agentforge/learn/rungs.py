@@ -6,6 +6,7 @@ candidate with the champion; the best that passes wins, ties going to the cheape
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from agentforge.runtime.targets import (
     BASE,
     CENTROID,
     DEFAULT_EXAMPLES,
+    HEAD,
     NEAREST,
     STATIC,
     Step,
@@ -22,7 +24,15 @@ from agentforge.runtime.targets import (
     parse_target,
 )
 
-__all__ = ["GATE_MAX_HELDOUT", "VOTE_RUNGS", "Evaluation", "gate_rungs", "gate_sample", "judge_rungs"]
+__all__ = [
+    "GATE_MAX_HELDOUT",
+    "VOTE_RUNGS",
+    "Evaluation",
+    "gate_rungs",
+    "gate_sample",
+    "judge_rungs",
+    "label_votes",
+]
 
 
 @dataclass
@@ -82,14 +92,20 @@ VOTE_RUNGS = (f"{NEAREST}:1", f"{NEAREST}:5", CENTROID)
 nearest centroid (the classic points from least to most smoothing; the held-out split picks among them)."""
 
 
-def gate_rungs(route: Route, adapter: str, *, votes: bool = False) -> list[str]:
+def label_votes(embeds: bool) -> tuple[str, ...]:
+    """The rungs without a model a label module's gate scores: the votes, and with an embedding retriever
+    (`embeds`) the linear head on its vectors (`runtime/head.py`)."""
+    return (*VOTE_RUNGS, HEAD) if embeds else VOTE_RUNGS
+
+
+def gate_rungs(route: Route, adapter: str, *, votes: Sequence[str] = ()) -> list[str]:
     """The targets the gate puts side by side: the champion as it answers now, then the candidates from the cheapest
-    to serve: with `votes` (a label module), the corrections' own votes, then the new adapter alone, the champion's
-    model with retrieved examples (when it answers without them), the new adapter with examples."""
+    to serve: the `votes` (`label_votes`, for a label module) but the champion, then the new adapter alone, the
+    champion's model with retrieved examples (when it answers without them), the new adapter with examples."""
     k = route.examples or DEFAULT_EXAMPLES
     champion = champion_target(route)
     first = parse_target(champion, route)
-    rungs = [champion, *(v for v in VOTE_RUNGS if votes and parse_target(v, route) != first), adapter]
+    rungs = [champion, *(v for v in votes if parse_target(v, route) != first), adapter]
     if first.vote:
         rungs.append(f"{BASE}+examples:{k}")
     elif champion != STATIC and first.examples == 0:

@@ -31,10 +31,11 @@ from agentforge.errors import (
 from agentforge.llm.base import Message, Model
 from agentforge.runtime.agents import AgentTask, ResponseTotals, run_agent
 from agentforge.runtime.embeddings import retriever_from_env
+from agentforge.runtime.head import head_answer
 from agentforge.runtime.metrics import RuntimeMetrics
 from agentforge.runtime.prompts import fit_examples, render_messages
 from agentforge.runtime.retrieval import ExampleIndex, Exclusion, Retriever
-from agentforge.runtime.targets import BACKEND_PREFIX, CENTROID, STATIC, Step, route_steps
+from agentforge.runtime.targets import BACKEND_PREFIX, CENTROID, HEAD, STATIC, Step, route_steps
 from agentforge.runtime.tools import call_tools
 from agentforge.runtime.trace_writer import TraceWriter
 from agentforge.runtime.validation import check_correction, fits, schema_errors
@@ -97,6 +98,7 @@ class Engine:
         """Finds the past corrections a `+examples` rung shows the model (`$AGENTFORGE_RETRIEVER`, BM25 by default,
         unless given)."""
         self._indexes: dict[str, _CachedIndex] = {}
+        self._compact_adapters: dict[str, bool] = {}
 
     def _fresh(self) -> None:
         """Drop the cached specs and plans when the store changed them or they are older than ROUTE_CACHE_S."""
@@ -215,10 +217,31 @@ class Engine:
         found = self.example_index(spec.id).search(inputs, k, exclude)
         return fit_examples(self.catalog.kind(plan.kind), spec, found)
 
+    def _compact(self, adapter: str | None) -> bool:
+        """Whether the adapter was trained on the compact label prompt (`Recipe.prompt`, resolved when trained):
+        it is served exactly so. Adapters are immutable, so the answer is kept."""
+        if adapter is None:
+            return False
+        if adapter not in self._compact_adapters:
+            try:
+                stored = self.store.get_adapter(self.workspace_id, adapter).recipe.get("prompt")
+            except NotFoundError:
+                return False  # resident in the model but not registered: trained elsewhere, on the full prompt
+            self._compact_adapters[adapter] = stored == "compact"
+        return self._compact_adapters[adapter]
+
+    def trained_prompt(self, adapter: str, *, compact: bool) -> None:
+        """Say which prompt a freshly trained adapter learned, before it is registered (the gate evaluates it
+        first): it must be asked exactly so."""
+        self._compact_adapters[adapter] = compact
+
     def _vote(
         self, spec: ModuleSpec, inputs: dict[str, Any], step: Step, exclude: Exclusion
     ) -> tuple[Any, list[Example]]:
-        """A `nearest` or `centroid` step's answer: the module's corrections vote (`runtime/vote.py`)."""
+        """A `nearest`, `centroid` or `head` step's answer: the module's corrections vote (`runtime/vote.py`), or a
+        head fitted on them answers (`runtime/head.py`)."""
+        if step.target == HEAD:
+            return head_answer(self.example_index(spec.id), inputs, exclude=exclude, fits=fits(spec.output_schema))
         return vote(
             self.example_index(spec.id),
             inputs,
@@ -245,7 +268,9 @@ class Engine:
             kind=kind,
             role=role,
             spec=spec,
-            messages=render_messages(kind, role, spec, inputs, examples, tool_calls=tool_calls),
+            messages=render_messages(
+                kind, role, spec, inputs, examples, tool_calls=tool_calls, compact=self._compact(adapter)
+            ),
             model=model,
             adapter=adapter,
             max_retries=plan.policy.max_retries,

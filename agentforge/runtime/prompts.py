@@ -20,6 +20,18 @@ EXAMPLES_CHARS = 6000
 """Most characters the retrieved examples of one prompt take in all (about 1,500 tokens)."""
 
 
+COMPACT_LABEL_CHARS = 300
+"""A label list longer than this (about 75 tokens) is left out of an `auto` recipe's prompts."""
+
+
+def compact_labels(prompt: str, spec: ModuleSpec) -> bool:
+    """Whether a recipe's `prompt` setting (`auto`, `full`, `compact`) leaves the module's label list out."""
+    labels = output_labels(spec.output_schema)
+    if not labels or prompt == "full":
+        return False
+    return prompt == "compact" or len(", ".join(labels)) > COMPACT_LABEL_CHARS
+
+
 def output_labels(schema: JsonSchema) -> list[str] | None:
     """The label set of an enum/`Literal` output, or `None` when the output is not a label."""
     enum = schema.get("enum")
@@ -80,9 +92,11 @@ def render_messages(
     example_chars: int = EXAMPLE_CHARS,
     examples_chars: int = EXAMPLES_CHARS,
     tool_calls: Sequence[ToolCall] = (),
+    compact: bool = False,
 ) -> list[Message]:
     """System turn, then each example as a past user turn with its corrected answer, then the call itself,
-    followed by a coordinator's tool answers (`render_tool_calls`).
+    followed by a coordinator's tool answers (`render_tool_calls`). With `compact` (an adapter trained so, see
+    `compact_labels`), the system turn says how many labels there are instead of listing them.
 
     Examples come most similar first and are shown in reverse, the most similar next to the call, each in the
     module's own user template and answer format (`render_target`), so the model's output rules are unchanged.
@@ -92,7 +106,7 @@ def render_messages(
     system = kind.system.format(
         role=f"the {role.name} of this application",
         instructions=role.instructions,
-        labels=", ".join(labels),
+        labels=f"the {len(labels)} labels this module was trained on" if compact and labels else ", ".join(labels),
         schema=json.dumps(spec.output_schema, sort_keys=True),
     )
     shown: list[Message] = []

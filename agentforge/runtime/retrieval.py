@@ -84,6 +84,11 @@ class ExampleIndex:
     def __len__(self) -> int:
         return len(self.examples)
 
+    @property
+    def scorer(self) -> Scorer:
+        """What ranks the examples (an embedding scorer also gives their vectors, for `runtime/head.py`)."""
+        return self._scorer
+
     def search(self, inputs: dict[str, Any], k: int, exclude: Exclusion | None = None) -> list[Example]:
         """The `k` most similar allowed examples, most similar first (ties: the newer input first).
 
@@ -111,6 +116,8 @@ class Retriever(Protocol):
     """Builds the index of one module's examples (the engine caches it per module and store state)."""
 
     name: str
+    embeds: bool
+    """Whether its scores come from vectors (`runtime/head.py` fits a `head` rung on them)."""
 
     def index(self, examples: Sequence[Example]) -> ExampleIndex: ...
 
@@ -163,6 +170,7 @@ class BM25Retriever:
     """The default retriever: BM25 over the examples' rendered inputs; no dependency, no model."""
 
     name = "bm25"
+    embeds = False
 
     def index(self, examples: Sequence[Example]) -> ExampleIndex:
         unique = dedupe_examples(examples)

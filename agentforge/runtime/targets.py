@@ -1,5 +1,5 @@
 """Route targets, read as rungs of the ladder: the corrections' own vote (nearest neighbours, centroid), base,
-base + retrieved examples, adapter, adapter + examples.
+a linear head on their embeddings, base, base + retrieved examples, adapter, adapter + examples.
 
 A target is `base`, an adapter name, `backend:NAME` (another back end's base model) or `static`; any but
 `static` may end in `+examples` (the route's `examples` count, or `DEFAULT_EXAMPLES` when that is 0) or
@@ -10,7 +10,8 @@ target is always the bare base model, which lets an evaluation put rungs side by
 Two targets call no model at all: `nearest[:K]` answers what the K corrections most similar to the input say
 (a majority vote, a tie to the more similar answer; K = 1 when not given, or the route's `examples` for a plain
 champion), and `centroid` the answer whose corrections are the most similar on average. Both answer from the retriever's
-ranking of the module's corrections (`runtime/vote.py`), so they cost a retrieval and nothing more.
+ranking of the module's corrections (`runtime/vote.py`), so they cost a retrieval and nothing more. `head` answers with
+a logistic regression fitted on the corrections' embeddings (`runtime/head.py`; an embedding retriever only).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "BASE",
     "CENTROID",
     "DEFAULT_EXAMPLES",
+    "HEAD",
     "NEAREST",
     "STATIC",
     "VOTES",
@@ -43,7 +45,8 @@ DEFAULT_EXAMPLES = 4
 """Examples a `+examples` target carries when neither the target nor the route gives a count."""
 NEAREST = "nearest"
 CENTROID = "centroid"
-VOTES = (NEAREST, CENTROID)
+HEAD = "head"
+VOTES = (NEAREST, CENTROID, HEAD)
 """Targets answered by the module's corrections themselves, with no model call."""
 
 _EXAMPLES = re.compile(r"^(?P<target>.+)\+examples(?::(?P<k>\d+))?$")
@@ -55,7 +58,7 @@ class Step:
     """One target of a route, as the engine tries it."""
 
     target: str
-    """`base`, an adapter name, `backend:NAME`, `nearest`, `centroid` or `static` (without any `+examples`)."""
+    """`base`, an adapter name, `backend:NAME`, `nearest`, `centroid`, `head` or `static` (no `+examples`)."""
     examples: int = 0
     """Retrieved corrections the prompt carries (0: none); for `nearest`, the neighbours that vote (0: one)."""
 
@@ -85,6 +88,8 @@ class Step:
             return Rung.NEAREST
         if self.target == CENTROID:
             return Rung.CENTROID
+        if self.target == HEAD:
+            return Rung.HEAD
         if self.adapter is None:
             return Rung.BASE_EXAMPLES if self.examples else Rung.BASE
         return Rung.ADAPTER_EXAMPLES if self.examples else Rung.ADAPTER
@@ -100,9 +105,9 @@ def parse_target(text: str, route: Route) -> Step:
         return Step(NEAREST, neighbours)
     match = _EXAMPLES.match(text)
     if match is None:
-        if "+examples" in text or not text or text.startswith(f"{NEAREST}:") or text.startswith(f"{CENTROID}:"):
+        if "+examples" in text or not text or any(text.startswith(f"{v}:") for v in VOTES):
             raise InvalidInputError(
-                f"malformed route target {text!r} (expected TARGET, TARGET+examples[:K], nearest[:K] or centroid)"
+                f"malformed route target {text!r} (expected TARGET, TARGET+examples[:K], nearest[:K], centroid or head)"
             )
         return Step(text)
     target, k = match["target"], match["k"]
@@ -119,7 +124,9 @@ def champion_target(route: Route) -> str:
     answer exactly as the champion does (an explicit plain target carries no examples)."""
     if route.champion == NEAREST:
         return Step(NEAREST, route.examples).text
-    plain = route.champion not in (STATIC, CENTROID) and parse_target(route.champion, route) == Step(route.champion)
+    plain = route.champion not in (STATIC, CENTROID, HEAD) and parse_target(route.champion, route) == Step(
+        route.champion
+    )
     if route.examples and plain:
         return f"{route.champion}+examples:{route.examples}"
     return route.champion
@@ -129,7 +136,12 @@ def route_steps(route: Route, chosen: str, *, explicit: bool) -> list[Step]:
     """The steps a call tries: `chosen` alone when it was given explicitly, else `chosen` then the fallback chain
     (up to and including `static`). The champion carries the route's `examples` unless it says otherwise."""
     first = parse_target(chosen, route)
-    if not explicit and chosen == route.champion and first.examples == 0 and first.target not in (STATIC, CENTROID):
+    if (
+        not explicit
+        and chosen == route.champion
+        and first.examples == 0
+        and first.target not in (STATIC, CENTROID, HEAD)
+    ):
         first = Step(first.target, route.examples)
     steps = [first]
     for text in [] if explicit else route.fallback:

@@ -45,7 +45,8 @@ def test_the_loop_on_a_banking77_subset(tmp_path: Path, agentforge_home: Path) -
     job = k6["job"]
     assert job["state"] in ("promoted", "rejected") and job["train_examples"] + job["gate_heldout"] == 60
     assert job["examples_per_s"] > 0 and job["train_s"] > 0
-    votes = ("nearest:1", "nearest:5", "centroid")
+    votes = ("nearest:1", "nearest:5", "centroid", *(("head",) if retriever == "minilm" else ()))
+    assert last["votes"] == list(votes)
     served = {*votes, "base+examples:4", job["adapter"], f"{job['adapter']}+examples:4"}
     assert set(job["gate_rungs"]) == served
     for rung in (*votes, "examples", "adapter", "adapter+examples"):

@@ -26,6 +26,7 @@ from agentforge.learn.loop import train_module
 from agentforge.learn.recipe import load_recipe
 from agentforge.llm.base import run_sync
 from agentforge.runtime import Engine
+from agentforge.runtime.retrieval import Retriever
 from agentforge.store import Store
 from tests.labels import label_manifest
 
@@ -76,7 +77,8 @@ def _key(question: str) -> str:
 
 
 @pytest.fixture
-def engine(tmp_path: Path, agentforge_home: Path) -> Iterator[Engine]:
+def engine(tmp_path: Path, agentforge_home: Path, minilm_retriever: Retriever) -> Iterator[Engine]:
+    """The embedding retriever, so that every rung without a model (the votes and the head) is judged too."""
     from agentforge.llm.local import LocalModel
 
     with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
@@ -88,7 +90,7 @@ def engine(tmp_path: Path, agentforge_home: Path) -> Iterator[Engine]:
                 intent="Say which topic a question is about: weather, sports or cooking.",
             )
         )
-        engine = Engine(store, LocalModel.load(paths=Paths(home=agentforge_home)))
+        engine = Engine(store, LocalModel.load(paths=Paths(home=agentforge_home)), retriever=minilm_retriever)
         yield engine
         engine.close()
 
@@ -124,7 +126,7 @@ def test_an_adapter_trained_on_wrong_corrections_is_rejected_and_the_champion_st
     assert (outcome.train_examples, report.n) == (N_TRAIN, N_HELD)
     assert report.champion == "base" and report.champion_score >= 0.5, report  # the champion answers well
     assert report.candidate_score < report.champion_score, report  # it learned the wrong labels
-    for rung in ("nearest:1", "nearest:5", "centroid"):  # the corrections answering by themselves lose too
+    for rung in ("nearest:1", "nearest:5", "centroid", "head"):  # the corrections answering by themselves lose too
         assert report.rungs[rung] < report.rungs["base"], report.rungs
     assert not report.promoted and report.reason.startswith("not promoted"), report.reason
     assert engine.store.get_adapter("default", outcome.adapter.name).status is AdapterStatus.REJECTED

