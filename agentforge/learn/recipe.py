@@ -41,10 +41,12 @@ class Recipe(BaseModel):
     the answers alone as raw text with the loss on every token, to learn a style or a domain (a novelist's prose)
     for generation modules."""
 
-    prompt: Literal["auto", "full", "compact"] = "auto"
-    """How a label module's prompt names its labels. `full` lists them all; `compact` says only how many there
-    are: the label set is enforced by scoring at run time and learned by the adapter, and a 77-label list is most
-    of each example's tokens. `auto`: compact when the list would pass `runtime.prompts.COMPACT_LABEL_CHARS`.
+    prompt: Literal["auto", "full", "compact"] = "full"
+    """How a label module's prompt names its labels. `full` (the default) lists them all; `compact` says only how
+    many there are: the label set is enforced by scoring at run time and must be learned by the adapter. `auto`:
+    compact when the list would pass `runtime.prompts.COMPACT_LABEL_CHARS`. Full is the default because it
+    measured better and costs little: on BANKING77 at five corrections per intent the adapter alone scored 41.6 %
+    with the list and 23.4 % without, and a batch's shared system turn (the list) is computed once per batch.
     An adapter is served with the prompt it was trained on (its stored recipe says which, resolved)."""
     lora_r: int = Field(default=8, ge=1)
     lora_alpha: int = Field(default=16, ge=1)
