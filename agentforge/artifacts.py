@@ -428,6 +428,9 @@ class EvalReport(Artifact):
     reason: str
     rungs: dict[str, float] = Field(default_factory=dict)
     """Mean held-out score of every rung the gate evaluated (the champion's included), by route target."""
+    cross_validated: dict[str, float] = Field(default_factory=dict)
+    """Mean cross-validated score on the training corrections of every rung without a model that competed for the
+    one place among the gate's candidates (`learn/vote_selection.py`); the best of them is in `rungs`."""
 
 
 class AdapterStatus(StrEnum):

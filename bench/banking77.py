@@ -126,6 +126,7 @@ def train_through_queue(store: Store, model: LocalModel, data: Paths, recipe: st
         "job_wall_s": round(wall, 1),
         "gate_s": round(wall - adapter.train_seconds, 1),
         "gate_rungs": {t: round(v, 4) for t, v in report.rungs.items()},
+        "cross_validated": {t: round(v, 4) for t, v in report.cross_validated.items()},
         "gate_decision": report.reason,
     }
 

@@ -149,6 +149,7 @@ def show_command(name: NameArg, app_dir: AppOpt, store: StoreOpt = None, as_json
             ("reason", r.reason),
         ]
         rows += [("rung", f"{target}: {score:.4f}") for target, score in r.rungs.items()]
+        rows += [("cross-validated", f"{t}: {v:.4f} on the training split") for t, v in r.cross_validated.items()]
     for field, value in rows:
         table.add_row(field, value)
     console.print(table)

@@ -42,6 +42,7 @@ from agentforge.learn.promotion import promoted_route, retired_by
 from agentforge.learn.recipe import DEFAULT_RECIPE, Recipe
 from agentforge.learn.rungs import Evaluation, gate_rungs, gate_sample, judge_rungs, label_votes
 from agentforge.learn.trainers import train_adapter
+from agentforge.learn.vote_selection import best_vote, cross_validate_votes
 from agentforge.llm.base import Message
 from agentforge.runtime import Engine
 from agentforge.runtime.prompts import compact_labels, render_messages, render_target
@@ -259,7 +260,10 @@ def _run(
     held = gate_sample(held)
     kind = engine.catalog.kind(store.get_module_plan(ws, spec.id).kind)
     metric = kind.metric
-    targets = gate_rungs(route, name, votes=label_votes(engine.retriever.embeds) if kind.output == "label" else ())
+    votes = label_votes(engine.retriever.embeds) if kind.output == "label" else ()
+    selection = asyncio.run(cross_validate_votes(engine, spec, train, votes))
+    chosen = best_vote(selection, votes)
+    targets = gate_rungs(route, name, votes=(chosen,) if chosen else ())
     evaluations = asyncio.run(_evaluate_rungs(engine, spec, held, targets, report))
     lease.check()
     champion, *candidates = evaluations
@@ -268,7 +272,8 @@ def _run(
         for c in candidates
     ]
     decision, winner = judge_rungs(route, name, candidates, decisions)
-    decision = decision.model_copy(update={"rungs": {e.target: e.mean for e in evaluations}})
+    rungs = {e.target: e.mean for e in evaluations}
+    decision = decision.model_copy(update={"rungs": rungs, "cross_validated": selection})
     adapter = AdapterVersion(
         name=name,
         workspace_id=ws,
@@ -295,8 +300,8 @@ def _run(
     state = JobState.PROMOTED if adapter.status is AdapterStatus.CHAMPION else JobState.REJECTED
     done = lease.queue.finish(lease.job, lease.worker, state, publication=publication)
     judged = next(c for c in candidates if c.target == decision.candidate)
-    rungs = {e.target: e for e in evaluations}
-    return TrainOutcome(done, adapter, decision, champion, judged, len(train), held, rungs)
+    by_target = {e.target: e for e in evaluations}
+    return TrainOutcome(done, adapter, decision, champion, judged, len(train), held, by_target)
 
 
 def publish_dir(root: Path, name: str, *, staging: Path, train: Callable[[Path], float]) -> tuple[Path, float]:
