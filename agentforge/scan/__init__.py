@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from agentforge.scan.cache_script import ScriptPipeline
 from agentforge.scan.cache_script import check_facts as script_facts
 from agentforge.scan.extractor import Extraction, LanguageExtractor, SourceFile
 from agentforge.scan.javascript.extractor import ScriptExtractor
+from agentforge.scan.parallel import SplitPipeline, full_scans, worker_count
 from agentforge.scan.python import PythonExtractor
 from agentforge.scan.registry import Registry
 from agentforge.scan.scoring import DEFAULT_MIN_CONFIDENCE
@@ -36,6 +38,7 @@ def scan_repo(
     max_file_seconds: float | None = DEFAULT_FILE_SECONDS,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     explain: bool = False,
+    workers: int | None = None,
 ) -> ScanResult:
     """Every stub module under `root` whose confidence reaches `min_confidence`, with the warnings met on
     the way; with `explain`, also every function that showed some evidence and was not reported, and why.
@@ -47,6 +50,9 @@ def scan_repo(
     With `cache_dir` (e.g. `agentforge.scan.cache.default_cache_dir(root)`; never inside `root`), results
     are cached per file by content hash, a rescan re-parses only what changed, and the result equals an
     uncached scan's.
+
+    A full scan of a large repository is split across up to `workers` processes (default: the usable CPUs,
+    or `AGENTFORGE_SCAN_WORKERS`; see `scan/parallel.py`); the result is the same with any number.
     """
     root = Path(root)
     if not root.is_dir():
@@ -73,9 +79,28 @@ def scan_repo(
     by_extractor: dict[int, list[SourceFile]] = {}
     for f in found.files:
         by_extractor.setdefault(id(registry.for_path(f.rel)), []).append(f)
+    extractions: dict[int, Extraction] = {}
+    split: list[tuple[LanguageExtractor, tuple[list[SourceFile], cache.Pipeline, cache.EntryStore | None]]] = []
+    pipelines: dict[int, tuple[SplitPipeline, Callable[[], SplitPipeline]]] = {}
     for extractor in registry.extractors:
         files = by_extractor.get(id(extractor), [])
-        extraction = _extract(extractor, files, stores.get(extractor.language.value), max_file_seconds)
+        store = stores.get(extractor.language.value)
+        factory = _factory(extractor, max_file_seconds, keep_facts=store is not None)
+        if factory is None:
+            extractions[id(extractor)] = extractor.extract(files)
+            continue
+        pipeline = factory()
+        pipelines[id(pipeline)] = pipeline, factory
+        split.append((extractor, (files, pipeline, store)))
+
+    def full(batch: list[tuple[cache.Pipeline, Sequence[SourceFile]]]) -> list[dict[str, cache.Entry]]:
+        jobs = [(*pipelines[id(pipeline)], files) for pipeline, files in batch]
+        return full_scans(jobs, worker_count(workers))
+
+    for (extractor, _), done in zip(split, cache.extract_all([job for _, job in split], full), strict=True):
+        extractions[id(extractor)] = done
+    for extractor in registry.extractors:
+        extraction = extractions[id(extractor)]
         result.modules += extraction.modules
         result.warnings += extraction.warnings
         result.functions += extraction.functions
@@ -132,15 +157,13 @@ def _facts_check(extractor: LanguageExtractor) -> Callable[[dict[str, Any]], obj
     return None
 
 
-def _extract(
-    extractor: LanguageExtractor, files: Sequence[SourceFile], store: cache.EntryStore | None, seconds: float | None
-) -> Extraction:
-    """The built-in languages run split per file (cache and time budget); any other extractor as it is."""
-    keep = store is not None
+def _factory(
+    extractor: LanguageExtractor, seconds: float | None, *, keep_facts: bool
+) -> Callable[[], SplitPipeline] | None:
+    """How the built-in languages' pipelines are built (split per file: cache, time budget, processes); None
+    for any other extractor, which runs as it is."""
     if isinstance(extractor, PythonExtractor):
-        pipeline: cache.Pipeline = PythonPipeline(max_file_seconds=seconds, keep_facts=keep)
-    elif isinstance(extractor, ScriptExtractor):
-        pipeline = ScriptPipeline(extractor, max_file_seconds=seconds, keep_facts=keep)
-    else:
-        return extractor.extract(files)
-    return cache.extract(files, pipeline, store)
+        return partial(PythonPipeline, max_file_seconds=seconds, keep_facts=keep_facts)
+    if isinstance(extractor, ScriptExtractor):
+        return partial(ScriptPipeline, extractor, max_file_seconds=seconds, keep_facts=keep_facts)
+    return None

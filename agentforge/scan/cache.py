@@ -254,21 +254,30 @@ class Pipeline(Protocol):
         ...
 
 
-def extract(files: Sequence[SourceFile], pipeline: Pipeline, store: EntryStore | None) -> Extraction:
-    """What the language's extractor returns for `files`, reusing every stored entry the edits leave valid."""
-    if store is None:
-        with gc_paused():
-            return assemble(files, pipeline.full(files))
+FullScans = Callable[[list[tuple[Pipeline, Sequence[SourceFile]]]], list[dict[str, Entry]]]
+"""Runs several languages' full scans (together, so one set of worker processes can serve them all)."""
+
+
+def extract_all(
+    jobs: Sequence[tuple[Sequence[SourceFile], Pipeline, EntryStore | None]], full: FullScans
+) -> list[Extraction]:
+    """What each language's extractor returns for its files, reusing every stored entry the edits leave
+    valid; the languages no stored entry can spare are scanned in full, all at once (`full`)."""
+    planned: list[tuple[dict[str, str], tuple[dict[str, Entry], set[str]] | None]] = []
     with gc_paused():
-        keys = {f.rel: store.key(f) for f in files}
-        reused = _reuse(files, keys, store, pipeline)
-    if reused is None:
-        with gc_paused():
-            entries = pipeline.full(files)
-        reused = entries, set(entries)
-    with gc_paused():
-        store.save(files, keys, *reused)
-        return assemble(files, reused[0])
+        for files, pipeline, store in jobs:
+            keys = {f.rel: store.key(f) for f in files} if store is not None else {}
+            planned.append((keys, _reuse(files, keys, store, pipeline) if store is not None else None))
+        needing = [i for i, (_, reused) in enumerate(planned) if reused is None]
+        scanned = dict(zip(needing, full([(jobs[i][1], jobs[i][0]) for i in needing]), strict=True))
+        out = []
+        for i, (files, _, store) in enumerate(jobs):
+            keys, reused = planned[i]
+            entries, fresh = (scanned[i], set(scanned[i])) if reused is None else reused
+            if store is not None:
+                store.save(files, keys, entries, fresh)
+            out.append(assemble(files, entries))
+    return out
 
 
 def _reuse(

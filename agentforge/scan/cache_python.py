@@ -24,7 +24,7 @@ from agentforge.artifacts import ModuleSpec
 from agentforge.scan.budget import FileClock, judge_sites
 from agentforge.scan.cache import Entry, link, settle, stub_key, stub_tables
 from agentforge.scan.extractor import Detection, SourceFile
-from agentforge.scan.python.calls import _target
+from agentforge.scan.python.calls import _target, call_ref, resolve
 from agentforge.scan.python.classes import ClassInfo
 from agentforge.scan.python.detect import delegated, new_judge
 from agentforge.scan.python.extractor import file_warnings
@@ -35,6 +35,7 @@ from agentforge.scan.python.sites import Site, sites
 from agentforge.scan.python.spec import build_spec
 from agentforge.scan.python.syntax import last_name, new_parser, nodes_of, text
 from agentforge.scan.scoring import CANDIDATE_CONFIDENCE
+from agentforge.scan.split import TOO_DEEP_TO_LINK, Delegation, Judgement, guarded_refs, refs_of
 
 
 def check_facts(facts: dict[str, Any]) -> None:
@@ -192,6 +193,8 @@ class PythonPipeline:
         self.limit = max_file_seconds
         self.keep_facts = keep_facts
         """Whether entries will be stored: their interface digests cost time an uncached scan can skip."""
+        self._lazy = _new_lazy(())
+        """The files parsed so far, across the steps of a split scan (`parallel.py`)."""
 
     def full(self, files: Sequence[SourceFile]) -> dict[str, Entry]:
         parser = new_parser()
@@ -210,19 +213,12 @@ class PythonPipeline:
     def incremental(
         self, files: Sequence[SourceFile], unchanged: dict[str, Entry], changed: dict[str, Entry]
     ) -> dict[str, Entry] | None:
-        rels = [f.rel for f in files]
-        lazy = _LazyFiles(rels, {f.rel: f for f in files}, new_parser())
+        lazy = self._lazy = _new_lazy(files)
         for rel in changed:
             if _digest(lazy[rel]) != changed[rel].facts["digest"]:
                 return None
-        facts = {
-            rel: (e.facts["classes"], e.facts["constants"], e.facts["bases"])
-            for rel, e in (unchanged | changed).items()
-        }
-        index = _LazyIndex(rels, lazy, facts)
-        judged = {
-            rel: _judge_file(lazy.trees[rel], index, FileClock(self.limit, lazy.parse_seconds[rel])) for rel in changed
-        }
+        index = _lazy_index(files, lazy, {rel: e.facts for rel, e in (unchanged | changed).items()})
+        judged = {rel: self._judge(rel, index) for rel in changed}
         every = {f.rel: judged[f.rel] if f.rel in judged else unchanged[f.rel] for f in files}
         _settle(judged, every, index)
         for rel, j in judged.items():
@@ -231,20 +227,62 @@ class PythonPipeline:
         _link(judged, every, index)
         return {rel: self._entry(lazy[rel], j) for rel, j in judged.items()}
 
+    def index(self, files: Sequence[SourceFile], own: Sequence[str]) -> dict[str, dict[str, Any]]:
+        self._lazy = _new_lazy(files)
+        return {rel: self._facts(self._lazy[rel]) for rel in own}
+
+    def judge(self, files: Sequence[SourceFile], facts: Mapping[str, dict[str, Any]], own: Sequence[str]) -> Judgement:
+        index = _lazy_index(files, self._lazy, facts)
+
+        def calls(site: Site) -> list[Any]:
+            return [call_ref(c, site, index) for c in _calls(site)]
+
+        out = Judgement({})
+        for rel in own:
+            j = self._judge(rel, index)
+            out.entries[rel] = self._entry(self._lazy[rel], j)
+            out.refs[rel] = refs_of(j.found.values(), calls)
+            for site, detection in j.pending.values():
+                warnings: list[str] = []
+                spec = build_spec(site, delegated(detection), index, j.parsed.source, warnings.append)
+                hits = [call_ref(c, site, index) for c in detection.pending]
+                out.pending.append(Delegation(rel, hits, spec, warnings, guarded_refs(site, calls)))
+        return out
+
+    @staticmethod
+    def resolve(ref: Any, by_id: dict[str, ModuleSpec], by_name: dict[str, list[str]]) -> str | None:
+        return resolve(ref, by_id, by_name)
+
+    def _judge(self, rel: str, index: RepoIndex) -> _Judged:
+        self._lazy[rel]  # parsed (and timed) here unless an earlier step already needed it
+        return _judge_file(self._lazy.trees[rel], index, FileClock(self.limit, self._lazy.parse_seconds[rel]))
+
+    def _facts(self, file_index: FileIndex) -> dict[str, Any]:
+        return {
+            "digest": _digest(file_index) if self.keep_facts else "",
+            "classes": list(file_index.classes),
+            "bases": sorted({last_name(b) for info in file_index.classes.values() for b in info.bases}),
+            "constants": list(file_index.constants),
+        }
+
     def _entry(self, file_index: FileIndex, judged: _Judged) -> Entry:
         return Entry(
-            facts={
-                "digest": _digest(file_index) if self.keep_facts else "",
-                "classes": list(file_index.classes),
-                "bases": sorted({last_name(b) for info in file_index.classes.values() for b in info.bases}),
-                "constants": list(file_index.constants),
-                "functions": judged.functions,
-            },
+            facts=self._facts(file_index) | {"functions": judged.functions},
             file_warnings=judged.file_warnings,
             judge_warnings=judged.judge_warnings,
             specs=[spec for _, spec in judged.found.values()],
             cacheable=judged.complete,
         )
+
+
+def _new_lazy(files: Sequence[SourceFile]) -> _LazyFiles:
+    return _LazyFiles([f.rel for f in files], {f.rel: f for f in files}, new_parser())
+
+
+def _lazy_index(files: Sequence[SourceFile], lazy: _LazyFiles, facts: Mapping[str, dict[str, Any]]) -> _LazyIndex:
+    """The index from every file's stored facts: a file is parsed only when resolution reaches into it."""
+    names = {rel: (f["classes"], f["constants"], f["bases"]) for rel, f in facts.items()}
+    return _LazyIndex([f.rel for f in files], lazy, names)
 
 
 def _specs(every: Mapping[str, _Judged | Entry]) -> list[ModuleSpec]:
@@ -273,14 +311,17 @@ _Pending = tuple[_Judged, Site, Detection[Static]]
 
 def _link(judged: dict[str, _Judged], every: Mapping[str, _Judged | Entry], index: RepoIndex) -> None:
     """Link the stubs of `judged` against the stubs of `every` file (both in file order)."""
-    specs = [s for j in every.values() for s in (j.specs if isinstance(j, Entry) else [s for _, s in j.found.values()])]
-    by_id, by_qualname = stub_tables(specs)
+    by_id, by_qualname = stub_tables(_specs(every))
     for j in judged.values():
 
         def targets(site: Site) -> set[str | None]:
-            return {_target(c, site, index, by_id, by_qualname) for c in nodes_of("call", site.body)}
+            return {resolve(call_ref(c, site, index), by_id, by_qualname) for c in _calls(site)}
 
         def failed(spec: ModuleSpec, j: _Judged = j) -> None:
-            j.judge_warnings.append(f"{spec.id}: calls nested too deeply to follow; none are linked")
+            j.judge_warnings.append(f"{spec.id}: {TOO_DEEP_TO_LINK}")
 
         link(j.found.values(), targets, failed)
+
+
+def _calls(site: Site) -> list[Node]:
+    return nodes_of("call", site.body)

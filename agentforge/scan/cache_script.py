@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from tree_sitter import Language, Node, Parser
@@ -25,11 +26,12 @@ from agentforge.scan.budget import FileClock, judge_sites
 from agentforge.scan.cache import Entry, link, settle, stub_key, stub_tables
 from agentforge.scan.extractor import Detection, SourceFile, first_error_line
 from agentforge.scan.javascript.detect import delegated, new_judge
-from agentforge.scan.javascript.extractor import ScriptExtractor, _target
+from agentforge.scan.javascript.extractor import ScriptExtractor, _target, call_ref, resolve
 from agentforge.scan.javascript.sites import FileFacts, Site, facts, sites
 from agentforge.scan.javascript.syntax import Static, descendants, grammar_for, text
 from agentforge.scan.javascript.types import TypeIndex
 from agentforge.scan.scoring import CANDIDATE_CONFIDENCE
+from agentforge.scan.split import TOO_DEEP_TO_LINK, Delegation, Judgement, guarded_refs, refs_of
 
 Typedefs = dict[str, list[tuple[str, str, bool]]]
 
@@ -101,6 +103,9 @@ class ScriptPipeline:
         self.keep_facts = keep_facts
         """Whether entries will be stored: their digests cost time an uncached scan can skip."""
         self._parsers: dict[Language, Parser] = {}
+        self._by_rel: dict[str, SourceFile] = {}
+        self._loaded: dict[str, _Parsed] = {}
+        """The files parsed so far, across the steps of an incremental or split scan (`parallel.py`)."""
 
     def _parse(self, file: SourceFile) -> _Parsed:
         started = time.perf_counter()
@@ -125,24 +130,12 @@ class ScriptPipeline:
     def incremental(
         self, files: Sequence[SourceFile], unchanged: dict[str, Entry], changed: dict[str, Entry]
     ) -> dict[str, Entry] | None:
-        by_rel = {f.rel: f for f in files}
-        loaded = {rel: self._parse(by_rel[rel]) for rel in changed}
+        self._start(files)
+        loaded = {rel: self._loaded_file(rel) for rel in changed}
         for rel, p in loaded.items():
             if _digest(p.types) != changed[rel].facts["digest"]:
                 return None  # its declarations changed: other files' schemas may too
-        owners: dict[str, str] = {}
-        typedefs: Typedefs = {}
-        for f in files:
-            entry = unchanged.get(f.rel) or changed[f.rel]
-            owners.update((name, f.rel) for name in entry.facts["decls"])
-            typedefs.update(_typedefs(entry.facts))
-
-        def load(rel: str) -> TypeIndex:
-            if rel not in loaded:
-                loaded[rel] = self._parse(by_rel[rel])
-            return loaded[rel].types
-
-        types = TypeIndex(decls=_LazyDecls(owners, load), typedefs=typedefs)
+        types = self._lazy_types(files, {f.rel: (unchanged.get(f.rel) or changed[f.rel]).facts for f in files})
         judged = {rel: self._judge(loaded[rel], types) for rel in changed}
         every = {f.rel: judged[f.rel] if f.rel in judged else unchanged[f.rel] for f in files}
         self._settle(judged, every, types)
@@ -151,6 +144,57 @@ class ScriptPipeline:
                 return None  # stubs appeared, vanished or crossed the delegation line: other files may change
         _link(judged, every)
         return {rel: self._entry(loaded[rel], j) for rel, j in judged.items()}
+
+    def index(self, files: Sequence[SourceFile], own: Sequence[str]) -> dict[str, dict[str, Any]]:
+        self._start(files)
+        return {rel: self._facts(self._loaded_file(rel)) for rel in own}
+
+    def judge(self, files: Sequence[SourceFile], facts: Mapping[str, dict[str, Any]], own: Sequence[str]) -> Judgement:
+        types = self._lazy_types(files, facts)
+        out = Judgement({})
+        for rel in own:
+            parsed = self._loaded_file(rel)
+            j = self._judge(parsed, types)
+            out.entries[rel] = self._entry(parsed, j)
+            calls = partial(_call_refs, file=j.facts)
+            out.refs[rel] = refs_of(j.found.values(), calls)
+            for site, detection in j.pending.values():
+                warnings: list[str] = []
+                spec = self.extractor._spec(site, delegated(detection), types, parsed.file.source, warnings.append)
+                hits = [call_ref(_callee(call), site, j.facts) for call in detection.pending]
+                out.pending.append(Delegation(rel, hits, spec, warnings, guarded_refs(site, calls)))
+        return out
+
+    @staticmethod
+    def resolve(ref: Any, by_id: dict[str, ModuleSpec], by_name: dict[str, list[str]]) -> str | None:
+        return resolve(ref, by_id, by_name)
+
+    def _start(self, files: Sequence[SourceFile]) -> None:
+        self._by_rel = {f.rel: f for f in files}
+        self._loaded = {}
+
+    def _loaded_file(self, rel: str) -> _Parsed:
+        """The file parsed and indexed, once per scan."""
+        if rel not in self._loaded:
+            self._loaded[rel] = self._parse(self._by_rel[rel])
+        return self._loaded[rel]
+
+    def _lazy_types(self, files: Sequence[SourceFile], facts: Mapping[str, dict[str, Any]]) -> TypeIndex:
+        """The type index from every file's stored facts: a declaring file is parsed only when a type
+        resolves into it (a later declaration of a name wins, as in `TypeIndex.add_file`)."""
+        owners: dict[str, str] = {}
+        typedefs: Typedefs = {}
+        for f in files:
+            owners.update((name, f.rel) for name in facts[f.rel]["decls"])
+            typedefs.update(_typedefs(facts[f.rel]))
+        return TypeIndex(decls=_LazyDecls(owners, lambda rel: self._loaded_file(rel).types), typedefs=typedefs)
+
+    def _facts(self, parsed: _Parsed) -> dict[str, Any]:
+        return {
+            "digest": _digest(parsed.types) if self.keep_facts else "",
+            "decls": list(parsed.types.decls),
+            "typedefs": parsed.types.typedefs,
+        }
 
     def _judge(self, parsed: _Parsed, types: TypeIndex) -> _Judged:
         """`ScriptExtractor.extract` for one file, function by function under the file's budget."""
@@ -207,12 +251,7 @@ class ScriptPipeline:
 
     def _entry(self, parsed: _Parsed, judged: _Judged) -> Entry:
         return Entry(
-            facts={
-                "digest": _digest(parsed.types) if self.keep_facts else "",
-                "decls": list(parsed.types.decls),
-                "typedefs": parsed.types.typedefs,
-                "functions": judged.functions,
-            },
+            facts=self._facts(parsed) | {"functions": judged.functions},
             file_warnings=judged.file_warnings,
             judge_warnings=judged.judge_warnings,
             specs=[spec for _, spec in judged.found.values()],
@@ -235,10 +274,19 @@ def _link(judged: dict[str, _Judged], every: Mapping[str, _Judged | Entry]) -> N
     for j in judged.values():
 
         def targets(site: Site, file: FileFacts = j.facts) -> list[str | None]:
-            calls = (n.child_by_field_name("function") for n in descendants(site.body) if n.type == "call_expression")
-            return [_target(text(fn), site, file, by_id, by_name) for fn in calls if fn is not None]
+            return [resolve(call_ref(name, site, file), by_id, by_name) for name in _callees(site)]
 
         def failed(spec: ModuleSpec, j: _Judged = j) -> None:
-            j.judge_warnings.append(f"{spec.id}: calls nested too deeply to follow; none are linked")
+            j.judge_warnings.append(f"{spec.id}: {TOO_DEEP_TO_LINK}")
 
         link(j.found.values(), targets, failed)
+
+
+def _call_refs(site: Site, file: FileFacts) -> list[Any]:
+    return [call_ref(name, site, file) for name in _callees(site)]
+
+
+def _callees(site: Site) -> list[str]:
+    """What each call in the body calls, as written."""
+    calls = (n.child_by_field_name("function") for n in descendants(site.body) if n.type == "call_expression")
+    return [text(fn) for fn in calls if fn is not None]

@@ -150,7 +150,7 @@ def comments_above(outer: Node) -> list[Node]:
 
 def _intent(site: Site) -> Intent:
     notes = [text(c) for c in comments_above(site.outer)]
-    notes += [text(c) for c in descendants(site.body) if c.type == "comment"]
+    notes += _comments(site.body)
     owner = site.scope.rsplit(".", 1)[-1]
     last = site.name.rsplit(".", 1)[-1]
     route = ""
@@ -159,9 +159,18 @@ def _intent(site: Site) -> Intent:
     return Intent(last, owner, site.rel, " ".join(notes), params(site), route)
 
 
+def _comments(node: Node) -> list[str]:
+    """The comments inside `node`. Every comment spells `//` or `/*`: a body without either (most) is not
+    walked node by node."""
+    raw = node.text or b""
+    if b"//" not in raw and b"/*" not in raw:
+        return []
+    return [text(c) for c in descendants(node) if c.type == "comment"]
+
+
 def _hints(site: Site) -> list[DetectionReason]:
     hints = []
-    notes = [text(c) for c in descendants(site.node) if c.type == "comment"]
+    notes = _comments(site.node)
     notes += [text(c) for c in comments_above(site.outer)]
     tag = next((m.group(1) for n in notes if (m := TODO.search(n))), None)
     if tag is not None:

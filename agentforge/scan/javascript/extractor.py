@@ -180,22 +180,35 @@ def _intent(site: Site, jsdoc: str) -> str:
     return " ".join(split.lower().split())
 
 
+CallRef = tuple[tuple[str, ...], str | None]
+"""A call as plain data, resolvable without its tree (so another process can): the ids it may name in its
+own file, innermost scope first, and the name it imports, if it does."""
+
+
+def call_ref(name: str, site: Site, file: FileFacts) -> CallRef:
+    if name.startswith("this.") and site.scope:
+        return (f"{site.rel}::{site.scope}.{name[5:]}",), None
+    parts = site.name.split(".")[:-1]
+    local = tuple(f"{site.rel}::{'.'.join([*parts[:i], name])}" for i in range(len(parts), -1, -1))
+    return local, name if name in file.imports else None
+
+
+def resolve(ref: CallRef, by_id: dict[str, ModuleSpec], by_name: dict[str, list[str]]) -> str | None:
+    """The stub a call names: a method of the same class (`this.m`), a function of an enclosing scope or
+    of the file, or an imported function with one stub of that name in the repository."""
+    local, imported = ref
+    for candidate in local:
+        if candidate in by_id:
+            return candidate
+    if imported is not None and len(by_name.get(imported, [])) == 1:
+        return by_name[imported][0]
+    return None
+
+
 def _target(
     name: str, site: Site, file: FileFacts, by_id: dict[str, ModuleSpec], by_name: dict[str, list[str]]
 ) -> str | None:
-    """The stub a call names: a method of the same class (`this.m`), a function of an enclosing scope or
-    of the file, or an imported function with one stub of that name in the repository."""
-    if name.startswith("this.") and site.scope:
-        candidate = f"{site.rel}::{site.scope}.{name[5:]}"
-        return candidate if candidate in by_id else None
-    parts = site.name.split(".")[:-1]
-    for i in range(len(parts), -1, -1):
-        candidate = f"{site.rel}::{'.'.join([*parts[:i], name])}"
-        if candidate in by_id:
-            return candidate
-    if name in file.imports and len(by_name.get(name, [])) == 1:
-        return by_name[name][0]
-    return None
+    return resolve(call_ref(name, site, file), by_id, by_name)
 
 
 class JavaScriptExtractor(ScriptExtractor):

@@ -30,9 +30,12 @@ def link_calls(found: Sequence[tuple[Site, ModuleSpec]], index: RepoIndex) -> No
     fill_called_by(list(by_id.values()))
 
 
-def _target(
-    call: Node, site: Site, index: RepoIndex, by_id: dict[str, ModuleSpec], by_qualname: dict[str, list[str]]
-) -> str | None:
+CallRef = tuple[str, str | None, str, str]
+"""A call as plain data, resolvable without its tree (so another process can): the id it names in its own
+file, and the (qualified name, module as imported, importing file) it names through an import, if any."""
+
+
+def call_ref(call: Node, site: Site, index: RepoIndex) -> CallRef | None:
     fn = call.child_by_field_name("function")
     name = dotted(fn) if fn is not None else None
     if name is None:
@@ -40,19 +43,32 @@ def _target(
     imports = index.files[site.rel].imports
     head, _, attr = name.rpartition(".")
     if not head:
-        if f"{site.rel}::{name}" in by_id:
-            return f"{site.rel}::{name}"
         imported = imports.get(name)
         if imported is None or imported.name is None:
-            return None
-        return _pick(by_qualname.get(imported.name, []), imported.module, site.rel)
+            return f"{site.rel}::{name}", None, "", site.rel
+        return f"{site.rel}::{name}", imported.name, imported.module, site.rel
     if head in ("self", "cls") and site.owner is not None:
         owner = site.qualname.rpartition(".")[0]
-        return f"{site.rel}::{owner}.{attr}" if f"{site.rel}::{owner}.{attr}" in by_id else None
-    if f"{site.rel}::{name}" in by_id:
-        return f"{site.rel}::{name}"
+        return f"{site.rel}::{owner}.{attr}", None, "", site.rel
     module = imports.get(head)
-    return _pick(by_qualname.get(attr, []), _full_module(module), site.rel) if module is not None else None
+    return f"{site.rel}::{name}", attr if module is not None else None, _full_module(module) if module else "", site.rel
+
+
+def resolve(ref: CallRef | None, by_id: dict[str, ModuleSpec], by_qualname: dict[str, list[str]]) -> str | None:
+    """The stub a call reaches: its own file's first, else the one stub of that name in the module it is
+    imported from."""
+    if ref is None:
+        return None
+    local, name, module, importer = ref
+    if local in by_id:
+        return local
+    return _pick(by_qualname.get(name, []), module, importer) if name is not None else None
+
+
+def _target(
+    call: Node, site: Site, index: RepoIndex, by_id: dict[str, ModuleSpec], by_qualname: dict[str, list[str]]
+) -> str | None:
+    return resolve(call_ref(call, site, index), by_id, by_qualname)
 
 
 def _full_module(imported: Import) -> str:
