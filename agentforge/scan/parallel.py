@@ -124,8 +124,8 @@ def split_full(jobs: Sequence[Job], count: int) -> list[dict[str, Entry]] | None
         for _, conn in started:
             for j, judged in enumerate(_receive(conn)):
                 done[j].merge(judged)
-    except (OSError, EOFError, ValueError, pickle.PickleError, _WorkerFailed):
-        return None
+    except (OSError, EOFError, ValueError, pickle.PickleError, RecursionError, _WorkerFailed):
+        return None  # a spec built ahead of its promotion may hit the limit one never promoted would not
     finally:
         for process, conn in started:
             conn.close()
