@@ -20,8 +20,6 @@ Ends with one JSON line; `--json-out PATH` writes it to a file as well.
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
 import random
 import sys
@@ -31,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _cli import loop_parser, run
 from banking77_data import DEFAULT_DATA, MODULE, Rows, interval, manifest, per_label, read_labels, read_rows
 from banking77_data import store_corrections as add_corrections
 
@@ -227,24 +226,10 @@ def _ci(f: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--ks", default="5,10,30", help="corrections per intent, comma-separated (nested)")
+    parser = loop_parser(__doc__, DEFAULT_DATA, "5,10,30")
     parser.add_argument("--test-per-intent", type=int, default=4, help="test queries per intent (0: all 3,080)")
     parser.add_argument(
         "--served-per-intent", type=int, default=0, help="test queries per intent for the served route (0: all)"
     )
     parser.add_argument("--examples", type=int, default=8, help="retrieved corrections in an +examples prompt")
-    parser.add_argument("--retriever", choices=["minilm", "mpnet", "bm25"], default="minilm")
-    parser.add_argument("--recipe", default="cpu-default", help="training recipe (name in adapters/ or YAML path)")
-    parser.add_argument("--epochs", help="training epochs per k, comma-separated (default: the recipe's)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json-out", type=Path, help="also write the JSON line here")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
-    args = parser.parse_args()
-    result = main(args)
-    print_table(result)
-    line = json.dumps(result)
-    if args.json_out:
-        args.json_out.write_text(line + "\n")
-    print(line)
+    run(parser, main, print_table)

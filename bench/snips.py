@@ -23,8 +23,6 @@ Run: `python bench/snips.py [DATASET_DIR] [--ks 10,70] [--validate-per-intent 0]
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
 import sys
 import tempfile
@@ -33,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from _cli import loop_parser, run
 from snips_data import (
     DEFAULT_DATA,
     Query,
@@ -214,22 +213,8 @@ def print_table(figures: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--ks", default="10,70", help="corrections per intent, comma-separated (nested)")
+    parser = loop_parser(__doc__, DEFAULT_DATA, "10,70")
     parser.add_argument("--validate-per-intent", type=int, default=0, help="validate queries per intent (0: all)")
     parser.add_argument("--intents", help="only these intents, comma-separated (default: every folder)")
     parser.add_argument("--examples", type=int, default=4, help="retrieved corrections in an +examples prompt")
-    parser.add_argument("--retriever", choices=["minilm", "mpnet", "bm25"], default="minilm")
-    parser.add_argument("--recipe", default="cpu-default", help="training recipe (name in adapters/ or YAML path)")
-    parser.add_argument("--epochs", help="training epochs per k, comma-separated (default: the recipe's)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json-out", type=Path, help="also write the JSON line here")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
-    args = parser.parse_args()
-    result = main(args)
-    print_table(result)
-    line = json.dumps(result)
-    if args.json_out:
-        args.json_out.write_text(line + "\n")
-    print(line)
+    run(parser, main, print_table)

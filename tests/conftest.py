@@ -72,3 +72,16 @@ def minilm_retriever() -> object:
             pytest.fail(str(exc))
         pytest.skip(str(exc))
     return MiniLMRetriever()
+
+
+@pytest.fixture(scope="session")
+def bench_retriever() -> str:
+    """The `--retriever` a CI-sized loop benchmark runs with: MiniLM when its wheel is installed, else BM25."""
+    from agentforge.errors import ModelUnavailableError
+    from agentforge.runtime.embeddings import minilm_dir
+
+    try:
+        minilm_dir()
+    except ModelUnavailableError:
+        return "bm25"
+    return "minilm"

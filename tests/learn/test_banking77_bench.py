@@ -18,21 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 MINI = Path(__file__).resolve().parent / "fixtures" / "banking77_mini"
 
 
-def test_the_loop_on_a_banking77_subset(tmp_path: Path, agentforge_home: Path) -> None:
+def test_the_loop_on_a_banking77_subset(tmp_path: Path, agentforge_home: Path, bench_retriever: str) -> None:
     pytest.importorskip("peft")
-    from agentforge.errors import ModelUnavailableError
-    from agentforge.runtime.embeddings import minilm_dir
-
-    try:
-        minilm_dir()
-        retriever = "minilm"
-    except ModelUnavailableError:
-        retriever = "bm25"
     out = tmp_path / "figures.json"
     recipe = tmp_path / "ci.yaml"  # the shipped default, one epoch: this guards the path, not the accuracy
     recipe.write_text((ROOT / "adapters" / "cpu-default.yaml").read_text().replace("num_epochs: 3", "num_epochs: 1"))
     command = [sys.executable, str(ROOT / "bench" / "banking77.py"), str(MINI), "--ks", "6", "--test-per-intent", "2"]
-    command += ["--examples", "4", "--retriever", retriever, "--recipe", str(recipe), "--json-out", str(out)]
+    command += ["--examples", "4", "--retriever", bench_retriever, "--recipe", str(recipe), "--json-out", str(out)]
     env = {**os.environ, "AGENTFORGE_HOME": str(agentforge_home)}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -45,7 +37,7 @@ def test_the_loop_on_a_banking77_subset(tmp_path: Path, agentforge_home: Path) -
     job = k6["job"]
     assert job["state"] in ("promoted", "rejected") and job["train_examples"] + job["gate_heldout"] == 60
     assert job["examples_per_s"] > 0 and job["train_s"] > 0
-    votes = ("nearest:1", "nearest:5", "centroid", *(("head",) if retriever == "minilm" else ()))
+    votes = ("nearest:1", "nearest:5", "centroid", *(("head",) if bench_retriever == "minilm" else ()))
     assert last["votes"] == list(votes)
     served = {*votes, "base+examples:4", job["adapter"], f"{job['adapter']}+examples:4"}
     # every vote cross-validated on the training corrections; the best of them judged by the gate

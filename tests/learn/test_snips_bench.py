@@ -52,22 +52,14 @@ def test_slot_f1_counts_invented_missed_and_wrong_slots(data: ModuleType) -> Non
 
 
 @pytest.mark.slow
-def test_the_loop_on_a_snips_subset(tmp_path: Path, agentforge_home: Path) -> None:
+def test_the_loop_on_a_snips_subset(tmp_path: Path, agentforge_home: Path, bench_retriever: str) -> None:
     pytest.importorskip("peft")
-    from agentforge.errors import ModelUnavailableError
-    from agentforge.runtime.embeddings import minilm_dir
-
-    try:
-        minilm_dir()
-        retriever = "minilm"
-    except ModelUnavailableError:
-        retriever = "bm25"
     out = tmp_path / "figures.json"
     recipe = tmp_path / "ci.yaml"  # the shipped default, one epoch, from 4 examples: this guards the path, not the F1
     shipped = (ROOT / "adapters" / "cpu-default.yaml").read_text()
     recipe.write_text(shipped.replace("num_epochs: 3", "num_epochs: 1").replace("min_examples: 8", "min_examples: 4"))
     command = [sys.executable, str(ROOT / "bench" / "snips.py"), str(MINI), "--ks", "6", "--validate-per-intent", "4"]
-    command += ["--examples", "2", "--retriever", retriever, "--recipe", str(recipe), "--json-out", str(out)]
+    command += ["--examples", "2", "--retriever", bench_retriever, "--recipe", str(recipe), "--json-out", str(out)]
     env = {**os.environ, "AGENTFORGE_HOME": str(agentforge_home)}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
