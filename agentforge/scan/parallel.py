@@ -89,6 +89,10 @@ def _shares(files: Sequence[SourceFile], count: int) -> list[list[str]]:
     return shares
 
 
+def _other_threads() -> int:
+    return threading.active_count() - 1
+
+
 class _WorkerFailed(Exception):
     pass
 
@@ -100,7 +104,7 @@ def split_full(jobs: Sequence[Job], count: int) -> list[dict[str, Entry]] | None
     Workers are forked: they inherit the files and need nothing imported or sent, and no main module is run
     again (as spawning would). A process running other threads (a server's request pool) is not forked,
     since a lock another thread holds would stay held in the child forever; it scans in one process."""
-    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if _other_threads() or "fork" not in multiprocessing.get_all_start_methods():
         return None
     shares = [_shares(files, count) for _, _, files in jobs]
     context = multiprocessing.get_context("fork")

@@ -28,6 +28,8 @@ SAMPLES = sorted(p for p in (ROOT / "sample_apps").iterdir() if p.is_dir())
 def splits(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Split every scan (however small) across processes; each entry says whether a split scan finished."""
     monkeypatch.setattr(parallel, "SHARE_MIN_BYTES", 1)
+    # threads other tests of the session left behind would keep every scan in one process
+    monkeypatch.setattr(parallel, "_other_threads", lambda: 0)
     outcomes: list[bool] = []
     real = parallel.split_full
 
@@ -108,8 +110,9 @@ def test_a_failing_worker_costs_only_speed(tmp_path: Path, splits: list[bool], m
     assert [m.id for m in result.modules] == [m.id for m in scan_repo(root, workers=1).modules]
 
 
-def test_no_fork_while_other_threads_run(splits: list[bool]) -> None:
+def test_no_fork_while_other_threads_run(splits: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
     """A server's request threads may hold locks a forked child would inherit held: such a process scans alone."""
+    monkeypatch.setattr(parallel, "_other_threads", lambda: threading.active_count() - 1)
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
