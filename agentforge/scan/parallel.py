@@ -62,11 +62,11 @@ def worker_count(requested: int | None) -> int:
     return max(1, min(requested, MAX_WORKERS))
 
 
-Job = tuple[SplitPipeline, Callable[[], SplitPipeline], Sequence[SourceFile]]
+SplitJob = tuple[SplitPipeline, Callable[[], SplitPipeline], Sequence[SourceFile]]
 """One language's full scan: its pipeline, how a worker builds the same one, its files."""
 
 
-def full_scans(jobs: Sequence[Job], workers: int) -> list[dict[str, Entry]]:
+def full_scans(jobs: Sequence[SplitJob], workers: int) -> list[dict[str, Entry]]:
     """Each job's full scan, split across up to `workers` processes (with `SHARE_MIN_BYTES` at least each);
     every process takes a share of every language, so a small one rides along with a large one."""
     total = sum(len(f.source) for _, _, files in jobs for f in files)
@@ -97,7 +97,7 @@ class _WorkerFailed(Exception):
     pass
 
 
-def split_full(jobs: Sequence[Job], count: int) -> list[dict[str, Entry]] | None:
+def split_full(jobs: Sequence[SplitJob], count: int) -> list[dict[str, Entry]] | None:
     """The full scans in three steps, this process taking the first share of each; None when the workers
     could not run or one failed.
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentforge.artifacts import ModuleSpec
-from agentforge.scan.cache import Entry, settle, stub_tables
+from agentforge.scan.cache import Entry, link, settle, stub_tables
 from agentforge.scan.extractor import SourceFile
 
 Refs = list[Any] | None
@@ -86,14 +86,19 @@ def finish(files: Sequence[SourceFile], done: Judgement, resolve: Resolve) -> di
 
     settle(pending, _specs(files, done), hits, promote)
     by_id, by_name = stub_tables(_specs(files, done))
+
+    def targets(refs: Refs) -> list[str | None]:
+        if refs is None:  # the walk hit the recursion limit where it ran: `link` is told the same way
+            raise RecursionError
+        return [resolve(ref, by_id, by_name) for ref in refs]
+
     for f in files:
         entry = done.entries[f.rel]
-        for spec in entry.specs:
-            refs = done.refs[f.rel][spec.id]
-            if refs is None:
-                entry.judge_warnings.append(f"{spec.id}: {TOO_DEEP_TO_LINK}")
-            targets = {resolve(ref, by_id, by_name) for ref in refs or []}
-            spec.calls = sorted(t for t in targets if t is not None and t != spec.id)
+
+        def failed(spec: ModuleSpec, entry: Entry = entry) -> None:
+            entry.judge_warnings.append(f"{spec.id}: {TOO_DEEP_TO_LINK}")
+
+        link([(done.refs[f.rel][spec.id], spec) for spec in entry.specs], targets, failed)
     return done.entries
 
 

@@ -33,7 +33,7 @@ def splits(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     outcomes: list[bool] = []
     real = parallel.split_full
 
-    def recording(jobs: Sequence[parallel.Job], count: int) -> Any:
+    def recording(jobs: Sequence[parallel.SplitJob], count: int) -> Any:
         done = real(jobs, count)
         outcomes.append(done is not None)
         return done
