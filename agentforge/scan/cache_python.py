@@ -2,10 +2,11 @@
 
 A Python file's result depends on the others only through (a) their index facts (classes, constants,
 imports) and (b) the set of stub ids calls are linked against. An entry's facts are its interface digest
-(a hash of exactly the text its index is built from) and the names it defines. When a changed file's
-digest and stub ids are unchanged, every other entry still holds, and the changed file is judged against a
-lazy index that parses another file only if resolution actually reaches into it (a class or constant it
-imports or names).
+(a hash of exactly the text its index is built from), the names it defines and the kind of each of its
+classes that is not plain. When a changed file's digest and stub ids are unchanged, every other entry still
+holds, and the changed file is judged against a lazy index that parses another file only if resolution
+actually reaches into it (a class or constant it imports or names): a class's kind is read from the facts,
+so the files its bases come from are not parsed to learn that a method's class is a model or a protocol.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from agentforge.scan.budget import FileClock, judge_sites
 from agentforge.scan.cache import Entry, link, settle, stub_key, stub_tables
 from agentforge.scan.extractor import Detection, SourceFile
 from agentforge.scan.python.calls import _target, call_ref, resolve
-from agentforge.scan.python.classes import ClassInfo
+from agentforge.scan.python.classes import ClassInfo, ClassKind
 from agentforge.scan.python.detect import delegated, new_judge
 from agentforge.scan.python.extractor import file_warnings
 from agentforge.scan.python.index import FileIndex, ParsedFile, RepoIndex, _index_file
@@ -41,9 +42,11 @@ from agentforge.scan.split import TOO_DEEP_TO_LINK, Delegation, Judgement, guard
 def check_facts(facts: dict[str, Any]) -> None:
     """Raises unless `facts` has the shape `_entry` writes (a hand-edited cache must not crash a scan)."""
     if not isinstance(facts["digest"], str) or not all(
-        isinstance(n, str) for n in facts["classes"] + facts["constants"] + facts["bases"]
+        isinstance(n, str) for n in facts["classes"] + facts["constants"] + facts["bases"] + list(facts["kinds"])
     ):
         raise TypeError("facts")
+    for kind in facts["kinds"].values():
+        ClassKind(kind)  # raises ValueError on a kind this version does not know
 
 
 def _digest(index: FileIndex) -> str:
@@ -83,17 +86,16 @@ class _LazyFiles(dict[str, FileIndex]):
 
 
 class _LazyIndex(RepoIndex):
-    def __init__(
-        self, rels: Sequence[str], files: _LazyFiles, facts: dict[str, tuple[list[str], list[str], list[str]]]
-    ) -> None:
+    def __init__(self, rels: Sequence[str], files: _LazyFiles, facts: dict[str, _Names]) -> None:
         self.files = files
         self._kinds = {}
         self._modules = ModuleTable(rels)
         self._class_owner: dict[str, str] = {}
         self._constant_owner: dict[str, str] = {}
         self._subclassed = {base for rel in rels for base in facts[rel][2]}
+        self._stored_kinds = {rel: facts[rel][3] for rel in rels}
         for rel in rels:
-            classes, constants, _ = facts[rel]
+            classes, constants, _, _ = facts[rel]
             for name in classes:
                 self._class_owner.setdefault(name, rel)
             for name in constants:
@@ -101,6 +103,16 @@ class _LazyIndex(RepoIndex):
 
     def module_files(self, module: str) -> list[str]:
         return self._modules.files(module)
+
+    def kind(self, info: ClassInfo) -> ClassKind:
+        """A top-level class's kind as the facts stored it (when they hold kinds): its bases' files stay
+        unparsed. A nested class, or one a later definition of the same name shadows, is worked out."""
+        stored = self._stored_kinds.get(info.rel)
+        if stored is not None:
+            indexed = self.files[info.rel].classes.get(info.name)
+            if indexed is not None and indexed.key == info.key:
+                return ClassKind(stored.get(info.name, ClassKind.PLAIN))
+        return super().kind(info)
 
     def is_class(self, name: str, rel: str) -> bool:
         """`RepoIndex.is_class` from the stored names alone: no other file is parsed to answer it."""
@@ -208,7 +220,7 @@ class PythonPipeline:
         judged = {p.rel: _judge_file(p, index, FileClock(self.limit, spent[p.rel])) for p in parsed}
         _settle(judged, judged, index)
         _link(judged, judged, index)
-        return {p.rel: self._entry(index.files[p.rel], judged[p.rel]) for p in parsed}
+        return {p.rel: self._entry(index.files[p.rel], judged[p.rel], index) for p in parsed}
 
     def incremental(
         self, files: Sequence[SourceFile], unchanged: dict[str, Entry], changed: dict[str, Entry]
@@ -225,7 +237,7 @@ class PythonPipeline:
             if not j.complete or stub_key(s for _, s in j.found.values()) != stub_key(changed[rel].specs):
                 return None  # stubs appeared, vanished or crossed the delegation line: other files may change
         _link(judged, every, index)
-        return {rel: self._entry(lazy[rel], j) for rel, j in judged.items()}
+        return {rel: self._entry(lazy[rel], j, index) for rel, j in judged.items()}
 
     def index(self, files: Sequence[SourceFile], own: Sequence[str]) -> dict[str, dict[str, Any]]:
         self._lazy = _new_lazy(files)
@@ -240,7 +252,7 @@ class PythonPipeline:
         out = Judgement({})
         for rel in own:
             j = self._judge(rel, index)
-            out.entries[rel] = self._entry(self._lazy[rel], j)
+            out.entries[rel] = self._entry(self._lazy[rel], j, index)
             out.refs[rel] = refs_of(j.found.values(), calls)
             for site, detection in j.pending.values():
                 warnings: list[str] = []
@@ -257,17 +269,23 @@ class PythonPipeline:
         self._lazy[rel]  # parsed (and timed) here unless an earlier step already needed it
         return _judge_file(self._lazy.trees[rel], index, FileClock(self.limit, self._lazy.parse_seconds[rel]))
 
-    def _facts(self, file_index: FileIndex) -> dict[str, Any]:
+    def _facts(self, file_index: FileIndex, index: RepoIndex | None = None) -> dict[str, Any]:
+        """What other files' judging reads of this one; with the repository's `index` (when entries are
+        stored), the kind of each class that is not plain too."""
+        kinds = None
+        if index is not None and self.keep_facts:
+            kinds = {n: str(k) for n, i in file_index.classes.items() if (k := index.kind(i)) is not ClassKind.PLAIN}
         return {
             "digest": _digest(file_index) if self.keep_facts else "",
             "classes": list(file_index.classes),
             "bases": sorted({last_name(b) for info in file_index.classes.values() for b in info.bases}),
             "constants": list(file_index.constants),
+            "kinds": kinds,
         }
 
-    def _entry(self, file_index: FileIndex, judged: _Judged) -> Entry:
+    def _entry(self, file_index: FileIndex, judged: _Judged, index: RepoIndex) -> Entry:
         return Entry(
-            facts=self._facts(file_index) | {"functions": judged.functions},
+            facts=self._facts(file_index, index) | {"functions": judged.functions},
             file_warnings=judged.file_warnings,
             judge_warnings=judged.judge_warnings,
             specs=[spec for _, spec in judged.found.values()],
@@ -280,9 +298,15 @@ def _new_lazy(files: Sequence[SourceFile]) -> _LazyFiles:
 
 
 def _lazy_index(files: Sequence[SourceFile], lazy: _LazyFiles, facts: Mapping[str, dict[str, Any]]) -> _LazyIndex:
-    """The index from every file's stored facts: a file is parsed only when resolution reaches into it."""
-    names = {rel: (f["classes"], f["constants"], f["bases"]) for rel, f in facts.items()}
+    """The index from every file's stored facts: a file is parsed only when resolution reaches into it.
+    Facts handed between the processes of a split scan, or of an uncached scan, hold no kinds (None): those
+    are then worked out."""
+    names = {rel: (f["classes"], f["constants"], f["bases"], f["kinds"]) for rel, f in facts.items()}
     return _LazyIndex([f.rel for f in files], lazy, names)
+
+
+_Names = tuple[list[str], list[str], list[str], dict[str, str] | None]
+"""A file's class names, constant names, base-class names, and its stored class kinds (None: work them out)."""
 
 
 def _specs(every: Mapping[str, _Judged | Entry]) -> list[ModuleSpec]:

@@ -200,3 +200,23 @@ def test_files_changed_around_the_scan_are_reread(repo: Path, tmp_path: Path) ->
     snapshot = json.loads((tmp_path / "cache" / "snapshot-python.json").read_text())
     assert snapshot["stats"] == {}
     assert len(snapshot["files"]) == len(_py_files(repo))
+
+
+def test_a_class_kind_from_another_file_is_read_from_the_cache(tmp_path: Path, parsed: list[bytes]) -> None:
+    """A method of a class deriving from a protocol declared elsewhere is no stub; a rescan after an edit
+    outside the class knows that from the stored kinds, without parsing the protocol's file."""
+    root = tmp_path / "repo"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "bases.py").write_text(
+        "from typing import Protocol\n\n\nclass Replier(Protocol):\n    def reply(self, text: str) -> str: ...\n"
+    )
+    method = '    def reply(self, text: str) -> str:\n        """Answer the message."""\n        return "Thanks!"\n'
+    bot = root / "app" / "bot.py"
+    bot.write_text(f"from app.bases import Replier\n\n\nclass Bot(Replier):\n{method}\n\nclass Plain:\n{method}")
+    cold = scan_repo(root, cache_dir=tmp_path / "cache")
+    assert [m.id for m in cold.modules] == ["app/bot.py::Plain.reply"]
+    bot.write_text(bot.read_text() + "\n# an edit outside both classes\n")
+    parsed.clear()
+    warm = scan_repo(root, cache_dir=tmp_path / "cache")
+    assert parsed == [bot.read_bytes()]
+    assert warm == scan_repo(root) and [m.id for m in warm.modules] == ["app/bot.py::Plain.reply"]
