@@ -7,7 +7,9 @@ node's global module folders for JS/TS) into a temporary folder. When those hold
 `--js-mb`, a pinned set of real npm packages (`NPM_PACKAGES`, exact versions) is installed once into a
 persistent cache folder (`--npm-cache`, reused by later runs; install scripts never run) and copied from
 there. Timings are the best of 3 runs (the machine may be shared), each after a garbage collection; an
-incremental run is a rescan after a fresh one-line edit of the same stub file (a new edit before each run).
+incremental run is a rescan after a fresh one-line edit of the same stub file (a new edit before each run):
+a line appended to the median-sized and to the largest file with stubs, and a line inside a method of the
+largest one's first class (the edit a developer makes most).
 Throughputs are measured on exactly the bytes the scanner's discovery reads (test folders, oversized, binary
 and minified files are left out the same way for both). A full scan runs as the product runs it, split across
 the usable CPUs (`scan/parallel.py`; the raw parse it is compared with runs in one), and once more in one
@@ -163,6 +165,34 @@ def raw_parse_seconds(root: Path, wanted: Callable[[str], bool]) -> tuple[float,
     return seconds, sum(len(f.source) for f in found.files), len(found.files)
 
 
+WHERE = {
+    "median": "a line appended to the median-sized stub file",
+    "largest": "a line appended to the largest stub file",
+    "method": "a line inside a method of the largest stub file",
+}
+
+
+def _in_a_method(source: bytes, line: str) -> bytes:
+    """`source` with `line` (a comment) as the first line of its first class's first method's body, or at its end
+    when it has no method: the edit a developer makes most, inside a method of the file's main class."""
+    tree = Parser(GRAMMARS[".py"]).parse(source)
+    for node in tree.root_node.named_children:
+        inner = node.child_by_field_name("definition") if node.type == "decorated_definition" else node
+        body = inner.child_by_field_name("body") if inner is not None and inner.type == "class_definition" else None
+        for stmt in body.named_children if body is not None else []:
+            method = stmt.child_by_field_name("definition") if stmt.type == "decorated_definition" else stmt
+            block = (
+                method.child_by_field_name("body")
+                if method is not None and method.type == "function_definition"
+                else None
+            )
+            if method is not None and block is not None and block.start_point.row > method.start_point.row:
+                start = source.rfind(b"\n", 0, block.start_byte) + 1
+                indent = b" " * block.start_point.column
+                return source[:start] + indent + line.encode() + b"\n" + source[start:]
+    return source + f"\n{line}\n".encode()
+
+
 def timed(fn: Callable[[], Any], repeat: int = 1, before: Callable[[], None] | None = None) -> tuple[float, Any]:
     """The best of `repeat` runs: the machine is shared, so the minimum is the least noisy figure. `before`
     (untimed) prepares each run; the collector runs before each, so no run pays for an earlier one's garbage."""
@@ -282,14 +312,21 @@ def main() -> None:
             "cold_equals_unchanged": cold == noop,
         }
         real_parse = cache_module._parse
-        for label, edited in (("median", stub_files[len(stub_files) // 2]), ("largest", stub_files[-1])):
+        cases = (("median", stub_files[len(stub_files) // 2]), ("largest", stub_files[-1]), ("method", stub_files[-1]))
+        for label, edited in cases:
             reparsed: list[bytes] = []
 
             def edit(
-                edited: str = edited, reparsed: list[bytes] = reparsed, edits: Iterator[int] = iter(range(REPEAT))
+                edited: str = edited,
+                reparsed: list[bytes] = reparsed,
+                edits: Iterator[int] = iter(range(REPEAT)),
+                inside: bool = label == "method",
             ) -> None:
-                with (py_root / edited).open("a", encoding="utf-8") as out:
-                    out.write(f"\n# bench edit {next(edits)}\n")
+                path = py_root / edited
+                line = f"# bench edit {next(edits)}"
+                path.write_bytes(
+                    _in_a_method(path.read_bytes(), line) if inside else path.read_bytes() + f"\n{line}\n".encode()
+                )
                 reparsed.clear()
 
             def counting(parser: Parser, source: bytes, reparsed: list[bytes] = reparsed) -> Tree:
@@ -309,7 +346,7 @@ def main() -> None:
                 "one_process_full_over_incremental": round(alone_full_s / inc_s, 1),
             }
             print(
-                f"incremental ({label}-sized stub file {edited}, {(py_root / edited).stat().st_size} bytes): "
+                f"incremental ({WHERE[label]} {edited}, {(py_root / edited).stat().st_size} bytes): "
                 f"best of {REPEAT} edits {inc_s:.2f}s, {len(reparsed)} files parsed; "
                 f"full/incremental = {full_s / inc_s:.1f}x (target >= 20x); "
                 f"one-process full/incremental = {alone_full_s / inc_s:.1f}x"

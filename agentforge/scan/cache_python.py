@@ -34,7 +34,7 @@ from agentforge.scan.python.literals import Static
 from agentforge.scan.python.modules import ModuleTable, absolute
 from agentforge.scan.python.sites import Site, sites
 from agentforge.scan.python.spec import build_spec
-from agentforge.scan.python.syntax import last_name, new_parser, nodes_of, text
+from agentforge.scan.python.syntax import definition, last_name, new_parser, nodes_of, text
 from agentforge.scan.scoring import CANDIDATE_CONFIDENCE
 from agentforge.scan.split import TOO_DEEP_TO_LINK, Delegation, Judgement, guarded_refs, refs_of
 
@@ -52,11 +52,21 @@ def check_facts(facts: dict[str, Any]) -> None:
 def _digest(index: FileIndex) -> str:
     """The text this file's index facts are read from; other files' results can only change with it."""
     facts = {
-        "classes": {n: [text(i.node), i.bases, i.decorators] for n, i in index.classes.items()},
+        "classes": {n: [_interface(i), i.bases, i.decorators] for n, i in index.classes.items()},
         "constants": {n: text(node) for n, node in index.constants.items()},
         "imports": {n: [i.module, i.name] for n, i in index.imports.items()},
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _interface(info: ClassInfo) -> str:
+    """What other files read of a class: its header (name, bases, keywords) and the statements of its body but
+    its methods (docstring, fields, enum members). A method is read only by its own file's judging, so an edit
+    inside one leaves other files' results alone and the rescan stays incremental."""
+    raw, body = info.node.text or b"", info.node.child_by_field_name("body")
+    header = raw[: body.start_byte - info.node.start_byte] if body is not None else raw
+    kept = [text(s) for s in info.body if definition(s).type != "function_definition"]
+    return "\n".join([header.decode("utf-8", errors="replace"), *kept])
 
 
 class _LazyFiles(dict[str, FileIndex]):

@@ -220,3 +220,33 @@ def test_a_class_kind_from_another_file_is_read_from_the_cache(tmp_path: Path, p
     warm = scan_repo(root, cache_dir=tmp_path / "cache")
     assert parsed == [bot.read_bytes()]
     assert warm == scan_repo(root) and [m.id for m in warm.modules] == ["app/bot.py::Plain.reply"]
+
+
+def test_a_method_edit_is_incremental_and_a_field_edit_is_not(tmp_path: Path, parsed: list[bytes]) -> None:
+    """Other files read a class's header, docstring and fields, never its methods: an edit inside a method
+    re-parses that file alone, while an edit of a field other files' schemas hold rescans everything."""
+    root = tmp_path / "repo"
+    (root / "app").mkdir(parents=True)
+    models = root / "app" / "models.py"
+    models.write_text(
+        "from pydantic import BaseModel\n\n\nclass Reply(BaseModel):\n"
+        '    """A reply to the customer."""\n\n    text: str\n\n'
+        "    def shout(self) -> str:\n        return self.text.upper()\n"
+    )
+    bot = root / "app" / "bot.py"
+    bot.write_text(
+        "from app.models import Reply\n\n\ndef reply(message: str) -> Reply:\n"
+        '    """Answer the customer."""\n    return Reply(text="Thanks for your message!")\n'
+    )
+    scan_repo(root, cache_dir=tmp_path / "cache")
+    models.write_text(models.read_text().replace(".upper()", ".lower()"))
+    parsed.clear()
+    warm = scan_repo(root, cache_dir=tmp_path / "cache")
+    assert parsed == [models.read_bytes()]
+    assert warm == scan_repo(root)
+    models.write_text(models.read_text().replace("    text: str\n", '    text: str\n    mood: str = "calm"\n'))
+    parsed.clear()
+    edited = scan_repo(root, cache_dir=tmp_path / "cache")
+    assert bot.read_bytes() in parsed  # bot.py's schema reads the field: it is judged again
+    assert edited == scan_repo(root)
+    assert set(edited.modules[0].output_schema["properties"]) == {"text", "mood"}
