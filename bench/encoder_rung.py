@@ -36,12 +36,11 @@ from transformers.masking_utils import create_bidirectional_mask
 
 from agentforge.artifacts import Example, RouteTaken
 from agentforge.learn.dataset import input_key
-from agentforge.runtime.embeddings import mpnet_dir
+from agentforge.runtime.embeddings import MPNET_MAX_TOKENS, mpnet_dir
 from agentforge.runtime.head import fit_head
 
 BATCH_LABELS = 32
 SCALE = 20.0
-MAX_TOKENS = 128
 ENCODE_BATCH = 64
 
 Cached = list[tuple[Any, Any]]
@@ -79,7 +78,7 @@ class SplitEncoder:
                     list(texts[begin : begin + ENCODE_BATCH]),
                     padding=True,
                     truncation=True,
-                    max_length=MAX_TOKENS,
+                    max_length=MPNET_MAX_TOKENS,
                     return_tensors="pt",
                 )
                 hidden = self.model(**tokens, output_hidden_states=True).hidden_states[self.depth - self.top]
