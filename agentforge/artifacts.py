@@ -249,6 +249,8 @@ class Rung(StrEnum):
     """The answer whose past corrections are the most similar on average (no model call)."""
     HEAD = "head"
     """The answer of a linear head fitted on the past corrections' embeddings (no model call)."""
+    TAGGER = "tagger"
+    """The spans an adapter version's tuned encoder tags in the input (no model call)."""
     STATIC = "static"
 
 

@@ -41,11 +41,14 @@ from agentforge.learn.metrics import metric_for
 from agentforge.learn.promotion import promoted_route, retired_by
 from agentforge.learn.recipe import DEFAULT_RECIPE, Recipe
 from agentforge.learn.rungs import Evaluation, gate_rungs, gate_sample, judge_rungs, label_votes
+from agentforge.learn.tagger_training import TaggerRun, tagger_rows, train_tagger
 from agentforge.learn.trainers import train_adapter
 from agentforge.learn.vote_selection import best_vote, cross_validate_votes
 from agentforge.llm.base import Message
 from agentforge.runtime import Engine
 from agentforge.runtime.prompts import compact_labels, render_messages, render_target
+from agentforge.runtime.tagger import TAGGER_DIR
+from agentforge.runtime.targets import TAGGER
 from agentforge.store.queue import JobQueue, Publication
 
 log = logging.getLogger("agentforge.worker")
@@ -238,32 +241,49 @@ def _run(
             "add corrections or change the recipe"
         )
     lease.advance(JobState.RUNNING, adapter=name)
-    out_dir, seconds = publish_dir(
-        data.adapters / ws,
-        name,
-        staging=data.adapters / ws / f".job-{job.id}",
-        train=lambda staged: (
-            train_adapter(
-                model_dir,
-                items,
-                recipe,
+    kind = engine.catalog.kind(store.get_module_plan(ws, spec.id).kind)
+    spans = tagger_rows(spec, train) if recipe.tagger and kind.output != "label" else None
+    tagged: list[TaggerRun] = []
+
+    def train_version(staged: Path) -> float:
+        seconds = train_adapter(
+            model_dir,
+            items,
+            recipe,
+            staged,
+            format_text=format_text,
+            progress=lambda step, total: report("train", step, total),
+        ).seconds
+        if spans is not None:
+            run = train_tagger(
+                spec,
+                *spans,
                 staged,
-                format_text=format_text,
-                progress=lambda step, total: report("train", step, total),
-            ).seconds
-        ),
+                seed=recipe.seed,
+                max_seconds=recipe.tagger_seconds,
+                progress=lambda step, total: report("train tagger", step, total),
+            )
+            tagged.append(run)
+            seconds += run.seconds
+        return seconds
+
+    out_dir, seconds = publish_dir(
+        data.adapters / ws, name, staging=data.adapters / ws / f".job-{job.id}", train=train_version
     )
     lease.advance(JobState.EVALUATING)
     engine.model.load_adapter(name, out_dir)
     engine.trained_prompt(name, compact=compact)
+    models: tuple[str, ...] = ()
+    if (out_dir / TAGGER_DIR).is_dir():
+        engine.taggers.register(name, out_dir)
+        models = (f"{TAGGER}{name}",)
     route = store.get_route(ws, spec.id)
     held = gate_sample(held)
-    kind = engine.catalog.kind(store.get_module_plan(ws, spec.id).kind)
     metric = kind.metric
     votes = label_votes(engine.retriever.embeds) if kind.output == "label" else ()
     selection = asyncio.run(cross_validate_votes(engine, spec, train, votes))
     chosen = best_vote(selection, votes)
-    targets = gate_rungs(route, name, votes=(chosen,) if chosen else ())
+    targets = gate_rungs(route, name, votes=(chosen,) if chosen else (), models=models)
     evaluations = asyncio.run(_evaluate_rungs(engine, spec, held, targets, report))
     lease.check()
     champion, *candidates = evaluations
@@ -287,13 +307,14 @@ def _run(
         train_seconds=seconds,
         report=decision,
     )
-    write_card(out_dir, AdapterCard.from_adapter(adapter))
+    write_card(out_dir, AdapterCard.from_adapter(adapter, metrics=tagged[0].metrics() if tagged else {}))
     publication = Publication(adapter=adapter)
     if winner is not None:
-        # A vote names its neighbours itself (`nearest:5`): the route's example count stays the model rungs'.
+        # A vote names its neighbours itself (`nearest:5`) and a tagger takes none: the route's example count stays
+        # the model rungs'.
         after = (
             promoted_route(route, winner.text, route.examples)
-            if winner.vote
+            if winner.vote or winner.tagger
             else promoted_route(route, winner.target, winner.examples)
         )
         publication = Publication(adapter=adapter, route=after, retire=retired_by(route, after))

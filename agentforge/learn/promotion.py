@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from agentforge.artifacts import AdapterStatus, AdapterVersion, Route
 from agentforge.errors import PromotionError
-from agentforge.runtime.targets import BACKEND_PREFIX, BASE, STATIC, VOTES, champion_target, parse_target
+from agentforge.runtime.targets import BACKEND_PREFIX, BASE, STATIC, TAGGER, VOTES, champion_target, parse_target
 from agentforge.store import Store
 
 __all__ = [
@@ -72,7 +72,7 @@ def retired_by(before: Route, after: Route) -> str | None:
 
 def _set_status(store: Store, workspace_id: str, target: str, status: AdapterStatus) -> None:
     """Set the status of the adapter a route target names (`NAME` or `NAME+examples...`); others have none."""
-    name = target.split("+", 1)[0]
+    name = target.split("+", 1)[0].removeprefix(TAGGER)
     if name.split(":", 1)[0] in (BASE, STATIC, *VOTES) or name.startswith("backend:"):
         return
     adapter = store.get_adapter(workspace_id, name)

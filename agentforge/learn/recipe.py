@@ -72,6 +72,11 @@ class Recipe(BaseModel):
     """Fewest training examples (after the held-out split) worth training an adapter on."""
     load_in_4bit: bool = False
     """QLoRA recipes (GPU trainers) only."""
+    tagger: bool = True
+    """Also train a span tagger (`runtime/tagger.py`) for an extraction module whose answers are spans of its
+    inputs: the gate scores it beside the adapter (`tagger:NAME`). Its schedule comes from the data."""
+    tagger_seconds: float = Field(default=300.0, gt=0)
+    """The most a tagger's training may take; a run past it stops at the end of an epoch (the card says so)."""
 
     def to_axolotl(self, dataset_path: str, output_dir: str) -> dict[str, Any]:
         """The same recipe as an Axolotl config dict, reading a pre-tokenized JSONL dataset (`input_ids`,

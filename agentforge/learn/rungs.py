@@ -98,16 +98,17 @@ def label_votes(embeds: bool) -> tuple[str, ...]:
     return (*VOTE_RUNGS, HEAD) if embeds else VOTE_RUNGS
 
 
-def gate_rungs(route: Route, adapter: str, *, votes: Sequence[str] = ()) -> list[str]:
+def gate_rungs(route: Route, adapter: str, *, votes: Sequence[str] = (), models: Sequence[str] = ()) -> list[str]:
     """The targets the gate puts side by side: the champion as it answers now, then the candidates from the cheapest
-    to serve: the `votes` (`label_votes`, for a label module) but the champion, then the new adapter alone, the
-    champion's model with retrieved examples (when it answers without them), the new adapter with examples."""
+    to serve: the `votes` (`label_votes`, for a label module) but the champion, the new version's other `models`
+    (its tagger: an encoder call), then the new adapter alone, the champion's model with retrieved examples (when it
+    answers without them), the new adapter with examples."""
     k = route.examples or DEFAULT_EXAMPLES
     champion = champion_target(route)
     first = parse_target(champion, route)
-    rungs = [champion, *(v for v in votes if parse_target(v, route) != first), adapter]
+    rungs = [champion, *(v for v in votes if parse_target(v, route) != first), *models, adapter]
     if first.vote:
         rungs.append(f"{BASE}+examples:{k}")
-    elif champion != STATIC and first.examples == 0:
+    elif champion != STATIC and first.examples == 0 and not first.tagger:
         rungs.append(f"{champion}+examples:{k}")
     return [*rungs, f"{adapter}+examples:{k}"]

@@ -34,7 +34,8 @@ from agentforge.runtime.embeddings import retriever_from_env
 from agentforge.runtime.head import head_answer
 from agentforge.runtime.metrics import RuntimeMetrics
 from agentforge.runtime.prompts import fit_examples, render_messages
-from agentforge.runtime.retrieval import ExampleIndex, Exclusion, Retriever
+from agentforge.runtime.retrieval import ExampleIndex, Exclusion, Retriever, document_text
+from agentforge.runtime.tagger import Taggers
 from agentforge.runtime.targets import BACKEND_PREFIX, CENTROID, HEAD, STATIC, Step, route_steps
 from agentforge.runtime.tools import call_tools
 from agentforge.runtime.trace_writer import TraceWriter
@@ -99,6 +100,8 @@ class Engine:
         unless given)."""
         self._indexes: dict[str, _CachedIndex] = {}
         self._compact_adapters: dict[str, bool] = {}
+        self.taggers = Taggers(lambda name: Path(self.store.get_adapter(self.workspace_id, name).path))
+        """The span taggers of the workspace's adapter versions (`tagger:NAME` targets)."""
 
     def _fresh(self) -> None:
         """Drop the cached specs and plans when the store changed them or they are older than ROUTE_CACHE_S."""
@@ -168,7 +171,7 @@ class Engine:
         for step in route_steps(route, pick_target(route, request_id), explicit=False):
             if step.target == STATIC:
                 break
-            if step.vote:
+            if step.vote or step.tagger:
                 continue
             if not step.target.startswith(BACKEND_PREFIX) and step.adapter not in targets:
                 targets.append(step.adapter)
@@ -321,6 +324,9 @@ class Engine:
                 if step.vote:
                     output, examples = self._vote(spec, inputs, step, exclude)
                     totals = ResponseTotals(model=f"{step.target}/{self.retriever.name}")
+                elif step.tagger and step.adapter is not None:
+                    output, examples = self.taggers.answer(step.adapter, document_text(inputs), spec.output_schema), []
+                    totals = ResponseTotals(model="tagger")
                 else:
                     model = self._model_for(step)
                     examples = self._examples_for(spec, plan, inputs, step.examples, exclude)

@@ -12,6 +12,9 @@ Two targets call no model at all: `nearest[:K]` answers what the K corrections m
 champion), and `centroid` the answer whose corrections are the most similar on average. Both answer from the retriever's
 ranking of the module's corrections (`runtime/vote.py`), so they cost a retrieval and nothing more. `head` answers with
 a logistic regression fitted on the corrections' embeddings (`runtime/head.py`; an embedding retriever only).
+
+`tagger:NAME` answers with the span tagger adapter version NAME trained beside its LoRA (`runtime/tagger.py`): an
+encoder call, no model call, and no retrieved examples.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ __all__ = [
     "HEAD",
     "NEAREST",
     "STATIC",
+    "TAGGER",
     "VOTES",
     "Step",
     "champion_target",
@@ -48,6 +52,8 @@ CENTROID = "centroid"
 HEAD = "head"
 VOTES = (NEAREST, CENTROID, HEAD)
 """Targets answered by the module's corrections themselves, with no model call."""
+TAGGER = "tagger:"
+"""`tagger:NAME`: the span tagger of adapter version NAME."""
 
 _EXAMPLES = re.compile(r"^(?P<target>.+)\+examples(?::(?P<k>\d+))?$")
 _NEAREST = re.compile(r"^nearest(?::(?P<k>\d+))?$")
@@ -58,12 +64,16 @@ class Step:
     """One target of a route, as the engine tries it."""
 
     target: str
-    """`base`, an adapter name, `backend:NAME`, `nearest`, `centroid`, `head` or `static` (no `+examples`)."""
+    """`base`, an adapter name, `backend:NAME`, `nearest`, `centroid`, `head`, `tagger:NAME` or `static` (no
+    `+examples`)."""
     examples: int = 0
     """Retrieved corrections the prompt carries (0: none); for `nearest`, the neighbours that vote (0: one)."""
 
     @property
     def adapter(self) -> str | None:
+        """The adapter version the step answers with (a tagger's own version too); None for the others."""
+        if self.tagger:
+            return self.target.removeprefix(TAGGER)
         if self.target in (BASE, STATIC, *VOTES) or self.target.startswith(BACKEND_PREFIX):
             return None
         return self.target
@@ -72,6 +82,16 @@ class Step:
     def vote(self) -> bool:
         """Whether the corrections answer by themselves (no model is called)."""
         return self.target in VOTES
+
+    @property
+    def tagger(self) -> bool:
+        """Whether an adapter version's span tagger answers (no model is called)."""
+        return self.target.startswith(TAGGER)
+
+    @property
+    def self_contained(self) -> bool:
+        """Whether the step answers the same with or without retrieved examples (a vote, a tagger, static)."""
+        return self.target in (STATIC, CENTROID, HEAD) or self.tagger
 
     @property
     def text(self) -> str:
@@ -90,6 +110,8 @@ class Step:
             return Rung.CENTROID
         if self.target == HEAD:
             return Rung.HEAD
+        if self.tagger:
+            return Rung.TAGGER
         if self.adapter is None:
             return Rung.BASE_EXAMPLES if self.examples else Rung.BASE
         return Rung.ADAPTER_EXAMPLES if self.examples else Rung.ADAPTER
@@ -105,13 +127,14 @@ def parse_target(text: str, route: Route) -> Step:
         return Step(NEAREST, neighbours)
     match = _EXAMPLES.match(text)
     if match is None:
-        if "+examples" in text or not text or any(text.startswith(f"{v}:") for v in VOTES):
+        if "+examples" in text or not text or any(text.startswith(f"{v}:") for v in VOTES) or text == TAGGER:
             raise InvalidInputError(
-                f"malformed route target {text!r} (expected TARGET, TARGET+examples[:K], nearest[:K], centroid or head)"
+                f"malformed route target {text!r} (expected TARGET, TARGET+examples[:K], nearest[:K], centroid, head "
+                "or tagger:NAME)"
             )
         return Step(text)
     target, k = match["target"], match["k"]
-    if target in (STATIC, *VOTES) or _NEAREST.match(target):
+    if target in (STATIC, *VOTES) or _NEAREST.match(target) or target.startswith(TAGGER):
         raise InvalidInputError(f"route target {text!r}: {target.split(':')[0]} takes no retrieved examples")
     count = int(k) if k is not None else (route.examples or DEFAULT_EXAMPLES)
     if count < 1:
@@ -124,9 +147,8 @@ def champion_target(route: Route) -> str:
     answer exactly as the champion does (an explicit plain target carries no examples)."""
     if route.champion == NEAREST:
         return Step(NEAREST, route.examples).text
-    plain = route.champion not in (STATIC, CENTROID, HEAD) and parse_target(route.champion, route) == Step(
-        route.champion
-    )
+    step = parse_target(route.champion, route)
+    plain = not step.self_contained and step == Step(route.champion)
     if route.examples and plain:
         return f"{route.champion}+examples:{route.examples}"
     return route.champion
@@ -136,12 +158,7 @@ def route_steps(route: Route, chosen: str, *, explicit: bool) -> list[Step]:
     """The steps a call tries: `chosen` alone when it was given explicitly, else `chosen` then the fallback chain
     (up to and including `static`). The champion carries the route's `examples` unless it says otherwise."""
     first = parse_target(chosen, route)
-    if (
-        not explicit
-        and chosen == route.champion
-        and first.examples == 0
-        and first.target not in (STATIC, CENTROID, HEAD)
-    ):
+    if not explicit and chosen == route.champion and first.examples == 0 and not first.self_contained:
         first = Step(first.target, route.examples)
     steps = [first]
     for text in [] if explicit else route.fallback:
