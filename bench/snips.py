@@ -5,9 +5,9 @@ One module per intent, `extract_<intent>(query) -> <Intent>Slots` (one optional 
 k = 70 corrections include the k = 10 ones), k queries of each intent's train pool are stored as user
 corrections, one training job per module is queued and an in-process `agentforge worker` runs them (each: LoRA on
 80% of the module's corrections, the gate on the other 20%, promotion), and the validate queries are answered by
-every rung: retrieved examples in the prompt (`base+examples:E`), the adapter alone, both, and the route as
-served after the gate. The route starts at `base+examples:E`, so the gate measures each adapter against the
-loop's own simplest rung.
+every rung: retrieved examples in the prompt (`base+examples:E`), the span tagger trained beside the adapter
+(`tagger:NAME`, `runtime/tagger.py`), the adapter alone, both, and the route as served after the gate. The
+route starts at `base+examples:E`, so the gate measures each adapter against the loop's own simplest rung.
 
 Slot F1 is micro-averaged per intent (a slot is right when its value equals the gold's after trimming and case
 folding; an invented slot counts against precision, a missed one against recall), then averaged over the
@@ -61,7 +61,7 @@ from agentforge.store import Store
 from agentforge.store.queue import JobQueue
 
 WORKSPACE = "default"
-RUNGS = ("examples", "adapter", "adapter+examples")
+RUNGS = ("examples", "tagger", "adapter", "adapter+examples")
 
 
 def answer(engine: Engine, intent: str, queries: list[Query], target: str) -> dict[str, Any]:
@@ -92,11 +92,15 @@ def answer(engine: Engine, intent: str, queries: list[Query], target: str) -> di
     }
 
 
-def rung_target(rung: str, adapter: str | None, examples: int) -> str | None:
+def rung_target(rung: str, job: dict[str, Any], examples: int) -> str | None:
+    """The target of `rung` for the version `job` trained; None when it has none (a failed job, no tagger)."""
     if rung == "examples":
         return f"base+examples:{examples}"
+    adapter = job.get("adapter")
     if adapter is None:
         return None
+    if rung == "tagger":
+        return f"tagger:{adapter}" if f"tagger:{adapter}" in job.get("gate_rungs", {}) else None
     return adapter if rung == "adapter" else f"{adapter}+examples:{examples}"
 
 
@@ -186,8 +190,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             for rung in RUNGS:
                 per_intent = {}
                 for intent in names:
-                    target = rung_target(rung, jobs[intent].get("adapter"), args.examples)
-                    if target is not None:  # a job that failed has no adapter to answer with
+                    target = rung_target(rung, jobs[intent], args.examples)
+                    if target is not None:  # a job that failed has no adapter, a module without spans no tagger
                         per_intent[intent] = answer(engine, intent, validate[intent], target)
                 result[rung] = {"per_intent": per_intent, "f1": average(per_intent)}
             served_targets = {i: champion_target(store.get_route(WORKSPACE, module_id(i))) for i in names}

@@ -76,7 +76,8 @@ def test_the_loop_on_a_snips_subset(tmp_path: Path, agentforge_home: Path, bench
         assert job["train_examples"] + job["gate_heldout"] == 6 and job["train_s"] > 0
         assert {"base+examples:2", job["adapter"], f"{job['adapter']}+examples:2"} <= set(job["gate_rungs"])
         assert not {"nearest:1", "centroid"} & set(job["gate_rungs"])  # votes are for label modules only
-        for rung in ("examples", "adapter", "adapter+examples", "served"):
+        assert f"tagger:{job['adapter']}" in job["gate_rungs"]  # every answer is a span of its query: a tagger too
+        for rung in ("examples", "tagger", "adapter", "adapter+examples", "served"):
             figures = k6[rung]["per_intent"][intent]
             assert 0.0 <= figures["precision"] <= 1.0 and 0.0 <= figures["f1"] <= 1.0
             assert figures["n"] == 4 and figures["slots"] > 0 and figures["failed_calls"] == 0
