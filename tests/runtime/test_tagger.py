@@ -5,30 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from agentforge.artifacts import Example, Route, RouteTaken, Rung
+from agentforge.artifacts import Example, ModuleSpec, Route, RouteTaken, Rung
 from agentforge.errors import InvalidInputError
 from agentforge.learn.rungs import gate_rungs
 from agentforge.learn.tagger_training import tagger_rows
 from agentforge.runtime.tagger import decode, find_span, span_fields, tag_ids
 from agentforge.runtime.targets import Step, champion_target, parse_target, route_steps
-from tests.labels import SPAN
+from tests.labels import extraction_manifest
 
 OPTIONAL = {"type": ["string", "null"]}
 
 
-def _spec(properties: dict[str, object]):  # type: ignore[no-untyped-def]
-    from agentforge.artifacts import Language, ModuleSpec
-
-    return ModuleSpec(
-        id="bot.py::slots",
-        name="slots",
-        language=Language.PYTHON,
-        path="bot.py",
-        span=SPAN,
-        body_span=SPAN,
-        input_schema={"type": "object", "properties": {"query": {"type": "string"}}},
-        output_schema={"type": "object", "properties": properties},
-    )
+def _spec(properties: dict[str, object]) -> ModuleSpec:
+    return extraction_manifest("bot.py::slots", properties, input_name="query", intent="slots").specs[0]
 
 
 def _example(query: str, target: object) -> Example:
